@@ -1,0 +1,80 @@
+/**
+ * Domain names and email addresses, normalised once at the edge: lower-case, no trailing dot, IDNs
+ * in punycode. Everything past this point can compare names with `===`.
+ */
+import { domainToASCII } from 'node:url';
+import { isIP } from 'node:net';
+import { getDomain } from 'tldts';
+import { MailsetupError } from '../errors.js';
+
+export interface Identity {
+  /** The domain part, normalised (punycode, lower-case, no trailing dot). */
+  domain: string;
+  /** The local part when the input was an email address. */
+  localPart: string | null;
+  /** `local@domain` when the input was an email address. */
+  email: string | null;
+}
+
+function invalid(input: string, why: string, hint = 'Give a domain such as mail.example.com or an address such as you@example.com.'): MailsetupError {
+  return new MailsetupError('DOMAIN_INVALID', `"${input}" is not a valid domain name: ${why}`, { hint });
+}
+
+/** Normalise and check a domain name; throws DOMAIN_INVALID (exit 64) with the reason. */
+export function parseDomain(input: string): string {
+  const raw = input.trim() === input ? input : '';
+  if (raw === '') throw invalid(input, input === '' ? 'it is empty' : 'it has surrounding spaces');
+  if (/\s/.test(raw)) throw invalid(input, 'it contains a space');
+  const bare = raw.endsWith('.') ? raw.slice(0, -1) : raw;
+  if (bare === '') throw invalid(input, 'it is empty');
+  if (isIP(bare) || isIP(bare.replace(/^\[|\]$/g, ''))) {
+    throw invalid(input, 'it is an IP address', 'Give the domain name that sends the mail, not an address.');
+  }
+  // Labels are checked before IDNA conversion so the message names the user's own label.
+  for (const label of bare.split('.')) {
+    if (label === '') throw invalid(input, 'it has an empty label (two dots in a row, or a leading dot)');
+  }
+  const ascii = domainToASCII(bare.toLowerCase());
+  if (ascii === '') throw invalid(input, 'it cannot be converted to an ASCII (punycode) name');
+  const labels = ascii.split('.');
+  if (labels.length < 2) throw invalid(input, 'it has a single label', 'Give a fully qualified name such as example.com.');
+  for (const label of labels) {
+    if (label.length > 63) throw invalid(input, `the label "${label.slice(0, 20)}…" is longer than 63 octets`);
+    if (label.startsWith('-') || label.endsWith('-')) throw invalid(input, `the label "${label}" starts or ends with a hyphen`);
+    if (!/^[a-z0-9_-]+$/.test(label)) throw invalid(input, `the label "${label}" contains characters a domain name cannot hold`);
+  }
+  if (ascii.length > 253) throw invalid(input, `it is ${ascii.length} octets long (the limit is 253)`);
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) throw invalid(input, 'its top-level label is numeric');
+  return ascii;
+}
+
+/** Parse a domain or an email address (`user@domain`; `@domain` means postmaster@domain). */
+export function parseIdentity(input: string): Identity {
+  const at = input.lastIndexOf('@');
+  if (at === -1) return { domain: parseDomain(input), localPart: null, email: null };
+  const local = input.slice(0, at) || 'postmaster';
+  const domain = parseDomain(input.slice(at + 1));
+  if (/\s/.test(local) || local.length > 64) {
+    throw new MailsetupError('DOMAIN_INVALID', `"${input}" is not a valid email address: bad local part`, {
+      hint: 'Give an address such as you@example.com.',
+    });
+  }
+  return { domain, localPart: local, email: `${local}@${domain}` };
+}
+
+/**
+ * The organisational domain (RFC 7489 §3.2) from the Public Suffix List's ICANN section:
+ * `mail.acme.co.uk` → `acme.co.uk`. Falls back to the name itself when the PSL knows no registrable
+ * part (a bare suffix, or a private test TLD with one label below it).
+ */
+export function organisationalDomain(name: string): string {
+  const d = getDomain(name, { allowPrivateDomains: false });
+  if (d) return d;
+  const labels = name.split('.');
+  return labels.length >= 2 ? labels.slice(-2).join('.') : name;
+}
+
+/** `name` is `zone` or below it. */
+export function isSubdomainOf(name: string, zone: string): boolean {
+  return name === zone || name.endsWith('.' + zone);
+}
