@@ -34,6 +34,8 @@ export function parseDomain(input: string): string {
   for (const label of bare.split('.')) {
     if (label === '') throw invalid(input, 'it has an empty label (two dots in a row, or a leading dot)');
   }
+  // WHATWG IDNA refuses dotted numbers outright; say why in the user's terms.
+  if (/^[0-9]+$/.test(bare.slice(bare.lastIndexOf('.') + 1))) throw invalid(input, 'its top-level label is numeric (an IP address?)');
   const ascii = domainToASCII(bare.toLowerCase());
   if (ascii === '') throw invalid(input, 'it cannot be converted to an ASCII (punycode) name');
   const labels = ascii.split('.');

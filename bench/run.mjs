@@ -1,0 +1,69 @@
+// npm run bench: start-up and `validate` cost as ratios over `node -e 0`, measured side by side
+// (interleaved, same run), plus how many DNS questions `validate` sent vs how many distinct ones
+// it needed. Medians of RUNS runs each.
+import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedDns } from '../dist/embedded-server.js';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const bin = fileURLToPath(new URL('../bin/mailsetup.js', import.meta.url));
+
+const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+const zone = {
+  records: [
+    { name: 'bench.example.test', type: 'TXT', data: 'v=spf1 include:_spf.bench.example.test include:sendgrid.net mx -all' },
+    { name: '_spf.bench.example.test', type: 'TXT', data: 'v=spf1 ip4:192.0.2.0/24 include:_spf2.bench.example.test ~all' },
+    { name: '_spf2.bench.example.test', type: 'TXT', data: 'v=spf1 a:relay.bench.example.test ~all' },
+    { name: 'relay.bench.example.test', type: 'A', data: '192.0.2.10' },
+    { name: 'sendgrid.net', type: 'TXT', data: 'v=spf1 ip4:167.89.0.0/17 ~all' },
+    { name: 'bench.example.test', type: 'MX', data: { preference: 10, exchange: 'mx1.bench.example.test' } },
+    { name: 'mx1.bench.example.test', type: 'A', data: '192.0.2.25' },
+    { name: '_dmarc.bench.example.test', type: 'TXT', data: 'v=DMARC1; p=quarantine; rua=mailto:dmarc@bench.example.test' },
+    { name: 's1._domainkey.bench.example.test', type: 'TXT', data: `v=DKIM1; k=rsa; p=${p}` },
+  ],
+};
+const dns = await startEmbeddedDns(zone);
+
+const cases = [
+  { label: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
+  { label: 'mailsetup --help', cmd: process.execPath, args: [bin, '--help'] },
+  { label: 'mailsetup validate --selector s1', cmd: process.execPath, args: [bin, 'validate', 'bench.example.test', '--selector', 's1', '--resolver', dns.address] },
+];
+
+function timeOnce(c) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(c.cmd, c.args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${c.label} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+// One warm-up each, then interleave so machine noise hits every case alike.
+for (const c of cases) timeOnce(c);
+const samples = cases.map(() => []);
+for (let i = 0; i < RUNS; i++) cases.forEach((c, j) => samples[j].push(timeOnce(c)));
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const base = median(samples[0]);
+
+console.log(`\nmailsetup bench — medians of ${RUNS} interleaved runs (node ${process.version})\n`);
+console.log('case                                   median ms   ratio vs node -e 0   target');
+const targets = [null, 1.3, 2.0];
+cases.forEach((c, j) => {
+  const m = median(samples[j]);
+  const ratio = m / base;
+  const t = targets[j];
+  const mark = t === null ? '' : ratio <= t ? `≤ ${t}× ok` : `≤ ${t}× MISSED`;
+  console.log(`${c.label.padEnd(38)} ${m.toFixed(1).padStart(9)}   ${ratio.toFixed(2).padStart(10)}×          ${mark}`);
+});
+
+// DNS questions: one fresh validate run, count what reached the server vs distinct questions.
+dns.queries.length = 0;
+const r = spawnSync(process.execPath, [bin, 'validate', 'bench.example.test', '--selector', 's1', '--resolver', dns.address, '--json'], { encoding: 'utf8' });
+const report = JSON.parse(r.stdout);
+const distinct = new Set(dns.queries.map((q) => `${q.name}|${q.type}`)).size;
+const received = dns.queries.filter((q) => q.transport === 'udp').length;
+console.log(`\nDNS questions for one validate: ${received} sent, ${distinct} distinct needed → ratio ${(received / distinct).toFixed(2)} (target 1.00)`);
+console.log(`validate verdicts: ${report.checks.map((c) => `${c.check}=${c.status}`).join(' ')}`);
+await dns.close();

@@ -1,0 +1,30 @@
+import { parseIdentity } from '../../model/domain-name.js';
+import { runValidate, validateExitCode } from '../../core/validate.js';
+import { renderValidate } from '../../render/validate.js';
+import { MailsetupError, EXIT } from '../../errors.js';
+import { createContext, type GlobalOptions } from '../context.js';
+
+export async function validateCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const identity = parseIdentity(args[0] ?? '');
+  const ctx = createContext(globals);
+  const selectors = (options.selector as string[] | undefined) ?? [];
+  for (const s of selectors) {
+    if (!/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/.test(s)) {
+      throw new MailsetupError('USAGE', `--selector: "${s}" is not a DKIM selector`, { hint: 'A selector is the label before ._domainkey, such as s1 or google.' });
+    }
+  }
+  ctx.out.debug(`resolvers: ${ctx.resolvers.join(', ')}${ctx.authoritative.length ? `; authoritative: ${ctx.authoritative.join(', ')}` : ''}`);
+  const report = await runValidate({ identity, selectors }, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative });
+  ctx.out.debug(`DNS questions: ${report.dns.questions} sent for ${report.dns.asked} asked`);
+  if (ctx.out.json) {
+    const { unreachable: _u, ...doc } = report;
+    ctx.out.document(doc);
+  } else {
+    for (const line of renderValidate(report, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(line);
+  }
+  if (report.unreachable) {
+    if (!ctx.out.json) ctx.out.warn(`error: no DNS server answered for ${report.domain} [DNS_UNAVAILABLE]\nhint: Check the network or pass a reachable server with --resolver.`);
+    return EXIT.UNAVAILABLE;
+  }
+  return options.exitCode ? validateExitCode(report) : EXIT.OK;
+}

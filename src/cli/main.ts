@@ -1,0 +1,101 @@
+/**
+ * Entry point: builds the commander program, runs the chosen command, and is the only place that
+ * turns errors into output and exit statuses. Command modules are imported only when their command
+ * runs, so `--help` loads commander and nothing else.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { MailsetupError, EXIT } from '../errors.js';
+import { parseServer } from '../dns/wire.js';
+import { parseDuration } from '../util/duration.js';
+import { createOutput } from '../render/output.js';
+import { renderError } from '../render/error.js';
+import type { GlobalOptions } from './context.js';
+
+export const VERSION = '0.1.0';
+
+export type Handler = (args: string[], options: Record<string, unknown>, globals: GlobalOptions) => Promise<number>;
+export interface Handlers { validate: () => Promise<Handler> }
+
+const defaultHandlers: Handlers = {
+  validate: async () => (await import('./commands/validate.js')).validateCommand,
+};
+
+function collectServer(value: string, previous: string[] = []): string[] {
+  if (!parseServer(value)) throw new InvalidArgumentError(`"${value}" is not an IP address with an optional port (ip, ip:port, [ipv6]:port).`);
+  return [...previous, value];
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function durationArg(value: string): number {
+  try { return parseDuration(value); } catch (e) { throw new InvalidArgumentError(e instanceof Error ? e.message.replace(/^--timeout: /, '') : String(e)); }
+}
+
+/** A fresh program per call (tests build one per case). Actions record their exit status in `result`. */
+export function createProgram(handlers: Handlers = defaultHandlers, result: { exitCode: number } = { exitCode: 0 }): Command {
+  const program = new Command('mailsetup')
+    .description('Take an email-sending domain from nothing to authenticated and verified.')
+    .version(VERSION, '-V, --version')
+    .option('--config <path>', 'state/config file (default: $MAILSETUP_CONFIG, nearest mailsetup.json, XDG config)')
+    .option('--json', 'print one JSON document on stdout; human text goes to stderr')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('-q, --quiet', 'print only errors and the result')
+    .option('-v, --verbose', 'print diagnostics to stderr')
+    .option('--resolver <ip[:port]>', 'recursive resolver to use (repeatable; replaces the defaults)', collectServer)
+    .option('--authoritative <ip[:port]>', 'treat these as the zone\'s authoritative servers (repeatable; skips NS discovery)', collectServer)
+    .addOption(new Option('--timeout <duration>', 'timeout for each network call: 500ms, 30s, 10m, 1h').argParser(durationArg))
+    .showSuggestionAfterError(true)
+    .exitOverride();
+
+  program
+    .command('validate')
+    .description('audit SPF, DKIM, DMARC, MX and CNAME records of a domain from live DNS (no account needed)')
+    .argument('<domain|email>', 'the domain, or an address whose domain to audit')
+    .option('-s, --selector <selector>', 'DKIM selector to check (repeatable; default: probe common selectors)', collect)
+    .option('--exit-code', 'exit 2 when any finding is an error')
+    .action(async (target: string, options: Record<string, unknown>, cmd: Command) => {
+      const handler = await handlers.validate();
+      result.exitCode = await handler([target], options, cmd.optsWithGlobals() as GlobalOptions);
+    });
+
+  program.commands.forEach((c) => c.exitOverride().showSuggestionAfterError(true));
+  return program;
+}
+
+/** Run the CLI; resolves to the exit status. */
+export async function main(argv: string[] = process.argv): Promise<number> {
+  // `mailsetup validate x | head` closes the pipe early: that is not an error worth a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+  }
+  const wantsJson = argv.includes('--json');
+  const captured: string[] = [];
+  const result = { exitCode: 0 };
+  const program = createProgram(defaultHandlers, result);
+  const quietErrors = { writeErr: (s: string) => { captured.push(s); }, outputError: (s: string) => { captured.push(s); } };
+  program.configureOutput(quietErrors);
+  program.commands.forEach((c) => c.configureOutput(quietErrors));
+  try {
+    await program.parseAsync(argv);
+    return result.exitCode;
+  } catch (err) {
+    const out = createOutput({ json: wantsJson, quiet: false, verbose: argv.includes('--verbose') || argv.includes('-v'), color: undefined });
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
+      if (err.code === 'commander.help') {
+        // No command given: usage to stderr, and the bad-usage status.
+        process.stderr.write(captured.join(''));
+        return EXIT.USAGE;
+      }
+      if (err.code === 'commander.executeSubCommandAsync' || err.exitCode === 0) return EXIT.OK;
+      const message = err.message.replace(/^error: /, '');
+      const sub = argv.slice(2).find((a) => !a.startsWith('-'));
+      return renderError(new MailsetupError('USAGE', message, {
+        hint: `Run "mailsetup ${sub && program.commands.some((c) => c.name() === sub) ? sub + ' ' : ''}--help" for usage.`,
+      }), out);
+    }
+    return renderError(err, out);
+  }
+}

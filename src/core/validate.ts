@@ -1,0 +1,151 @@
+/**
+ * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME — through one
+ * memoised Lookup. No state, no credentials. Returns plain data; rendering is elsewhere.
+ */
+import type { Identity } from '../model/domain-name.js';
+import { organisationalDomain, isSubdomainOf } from '../model/domain-name.js';
+import type { CheckResult, Finding } from '../model/finding.js';
+import type { Lookup } from '../dns/types.js';
+import type { DnsEngine } from '../dns/engine.js';
+import { auditSpf, guessProviders } from '../validators/spf/audit.js';
+import { auditDmarc } from '../validators/dmarc.js';
+import { auditDkim } from '../validators/dkim.js';
+import { auditMx } from '../validators/mx.js';
+import { auditCname } from '../validators/cname.js';
+import { findMisplaced, isQuoted, quotedFinding } from '../validators/diagnose.js';
+import { statusFromFindings } from '../model/finding.js';
+import { txtValues } from '../dns/types.js';
+
+export interface ValidateOptions {
+  identity: Identity;
+  selectors?: string[];
+}
+
+export interface ValidateReport {
+  domain: string;
+  email: string | null;
+  organisationalDomain: string;
+  checks: CheckResult[];
+  /** The sending provider guessed from SPF includes and DKIM targets (first of `providers`). */
+  provider: string | null;
+  providers: string[];
+  /** True when no check could be made at all (every lookup failed). */
+  unreachable: boolean;
+  dns: { servers: string[]; questions: number; asked: number };
+}
+
+export interface ValidateDeps {
+  dns: DnsEngine;
+  resolvers: string[];
+  authoritative: string[];
+}
+
+/**
+ * Names in the audited organisational domain go to `--authoritative` servers when given (RD=0);
+ * everything else (provider includes, report destinations) to the recursive resolvers.
+ */
+export function validateLookup(domain: string, deps: ValidateDeps): Lookup {
+  const viaResolvers = deps.dns.lookupVia(deps.resolvers, true);
+  if (deps.authoritative.length === 0) return viaResolvers;
+  const viaAuth = deps.dns.lookupVia(deps.authoritative, false);
+  const org = organisationalDomain(domain);
+  return (name, type) => (isSubdomainOf(name, org) ? viaAuth(name, type) : viaResolvers(name, type));
+}
+
+/** Finding codes that mean "could not ask", not "found a problem". */
+export function isLookupFailure(f: Finding): boolean {
+  return /(_LOOKUP_FAILED|_UNAVAILABLE|_DNS_ERROR|_UNCHECKED|COULD_NOT_CHECK)$/.test(f.code);
+}
+
+export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Promise<ValidateReport> {
+  const domain = opts.identity.domain;
+  const lookup = validateLookup(domain, deps);
+  const dkimOpts = opts.selectors && opts.selectors.length > 0 ? { selectors: opts.selectors } : {};
+  const [spf, dmarc, dkim, mx] = await Promise.all([
+    auditSpf(domain, lookup),
+    auditDmarc(domain, lookup),
+    auditDkim(domain, lookup, dkimOpts),
+    auditMx(domain, lookup),
+  ]);
+  // CNAME checks reuse the names the other checks touched; the memo answers most questions.
+  const dkimNames = ((dkim.detail as { selectors?: Array<{ name: string; found: boolean }> } | undefined)?.selectors ?? [])
+    .filter((s) => s.found).map((s) => s.name);
+  const cname = await auditCname([domain, `_dmarc.${domain}`, ...dkimNames], lookup);
+  const checks = [spf, dkim, dmarc, mx, cname];
+  await addPlacementDiagnoses(checks, domain, opts.selectors ?? [], lookup);
+
+  const providers = new Set<string>();
+  const spfTree = (spf.detail as { tree?: unknown } | undefined)?.tree;
+  if (spfTree) for (const p of guessProviders(spfTree as never)) providers.add(p);
+  for (const s of (dkim.detail as { selectors?: Array<{ provider?: string | null }> } | undefined)?.selectors ?? []) {
+    if (s.provider) providers.add(s.provider);
+  }
+  const unreachable = checks.every((c) => c.status === 'none') && checks.some((c) => c.findings.some(isLookupFailure));
+  return {
+    domain,
+    email: opts.identity.email,
+    organisationalDomain: organisationalDomain(domain),
+    checks,
+    provider: [...providers][0] ?? null,
+    providers: [...providers],
+    unreachable,
+    dns: { servers: deps.authoritative.length > 0 ? [...deps.authoritative, ...deps.resolvers] : deps.resolvers, questions: deps.dns.sent, asked: deps.dns.asked },
+  };
+}
+
+function addFinding(check: CheckResult, f: Finding): void {
+  if (check.findings.some((x) => x.code === f.code && x.name === f.name)) return;
+  check.findings.push(f);
+  check.status = statusFromFindings(check.findings);
+}
+
+/**
+ * Diagnoses that need a look beyond the expected name: a DMARC or DKIM value pasted with its quotes,
+ * and records that are missing because they were published at a misplaced name. Only asked when
+ * the expected record was not found, so a healthy domain costs no extra questions.
+ */
+async function addPlacementDiagnoses(checks: CheckResult[], domain: string, selectors: string[], lookup: Lookup): Promise<void> {
+  const zone = organisationalDomain(domain);
+  const byName = (n: string) => checks.find((c) => c.check === n)!;
+  const has = (c: CheckResult, code: string) => c.findings.some((f) => f.code === code);
+  const tasks: Array<Promise<void>> = [];
+
+  const dmarc = byName('dmarc');
+  tasks.push((async () => {
+    const name = `_dmarc.${domain}`;
+    for (const v of txtValues(await lookup(name, 'TXT'))) {
+      if (isQuoted(v) && /^"\s*v=DMARC1/i.test(v.trim())) addFinding(dmarc, quotedFinding(name, v, 'DMARC record'));
+    }
+    if (has(dmarc, 'DMARC_MISSING')) {
+      const f = await findMisplaced(name, domain, zone, 'TXT', lookup, (vs) => vs.some((x) => /^v=DMARC1/i.test(x)), 'DMARC record');
+      if (f) addFinding(dmarc, f);
+    }
+  })());
+
+  const spf = byName('spf');
+  if (has(spf, 'SPF_MISSING')) {
+    tasks.push(findMisplaced(domain, domain, zone, 'TXT', lookup, (vs) => vs.some((x) => /^v=spf1( |$)/i.test(x)), 'SPF record')
+      .then((f) => { if (f) addFinding(spf, f); }));
+  }
+
+  const dkim = byName('dkim');
+  for (const selector of selectors) {
+    const name = `${selector}._domainkey.${domain}`;
+    tasks.push((async () => {
+      const answer = await lookup(name, 'TXT');
+      for (const v of txtValues(answer)) {
+        if (isQuoted(v) && /^"\s*(v=DKIM1|k=|p=)/i.test(v.trim())) addFinding(dkim, quotedFinding(name, v, 'DKIM key'));
+      }
+      if (answer.outcome === 'nxdomain' || (answer.outcome === 'nodata' && answer.cnames.length === 0)) {
+        const f = await findMisplaced(name, domain, zone, 'TXT', lookup, (vs) => vs.some((x) => /(^|;)\s*p=/.test(x)), 'DKIM key');
+        if (f) addFinding(dkim, f);
+      }
+    })());
+  }
+  await Promise.all(tasks);
+}
+
+/** `validate --exit-code`: 2 when any finding is an error, else 0. */
+export function validateExitCode(report: ValidateReport): number {
+  return report.checks.some((c) => c.findings.some((f) => f.severity === 'error')) ? 2 : 0;
+}

@@ -1,0 +1,70 @@
+/**
+ * The output port. In `--json` mode stdout carries exactly one JSON document (or one per line for
+ * `watch`) and every human line goes to stderr; otherwise human text goes to stdout. Colour follows
+ * --no-color / NO_COLOR / FORCE_COLOR, then whether the stream is a terminal.
+ */
+export interface OutputOptions {
+  json: boolean;
+  quiet: boolean;
+  verbose: boolean;
+  color: boolean | undefined;
+  env?: NodeJS.ProcessEnv;
+  stdout?: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr?: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+export interface Output {
+  readonly json: boolean;
+  readonly quiet: boolean;
+  readonly verbose: boolean;
+  /** Colour level for chalk: 0 (none) or 1+. */
+  readonly colorLevel: 0 | 1 | 2 | 3;
+  /** Whether the human stream is an interactive terminal (spinners, redraws). */
+  readonly interactive: boolean;
+  /** Width of the human stream (100 when it is not a terminal). */
+  readonly columns: number;
+  /** A human line of the command's result (stdout; stderr in json mode; dropped when quiet). */
+  line(text?: string): void;
+  /** Progress or advice for humans: always stderr, dropped when quiet. */
+  note(text: string): void;
+  /** A warning: stderr, even when quiet. */
+  warn(text: string): void;
+  /** Diagnostics shown only with --verbose (stderr). */
+  debug(text: string): void;
+  /** The machine-readable result: one JSON document on stdout. */
+  document(doc: unknown): void;
+}
+
+export function colorLevelFor(opt: boolean | undefined, env: NodeJS.ProcessEnv, isTTY: boolean): 0 | 1 | 2 | 3 {
+  if (opt === false) return 0;
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return 0;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) {
+    if (force === '0' || force === 'false') return 0;
+    const n = Number(force);
+    return (n >= 1 && n <= 3 ? n : 1) as 1 | 2 | 3;
+  }
+  if (opt === true) return 1;
+  return isTTY && env.TERM !== 'dumb' ? 1 : 0;
+}
+
+export function createOutput(opts: OutputOptions): Output {
+  const env = opts.env ?? process.env;
+  const stdout = opts.stdout ?? process.stdout;
+  const stderr = opts.stderr ?? process.stderr;
+  const human = opts.json ? stderr : stdout;
+  const interactive = !!human.isTTY && env.CI !== 'true' && env.TERM !== 'dumb';
+  return {
+    json: opts.json,
+    quiet: opts.quiet,
+    verbose: opts.verbose,
+    colorLevel: colorLevelFor(opts.color, env, !!human.isTTY),
+    interactive,
+    columns: (human as { columns?: number }).columns ?? 100,
+    line(text = '') { if (!opts.quiet) human.write(text + '\n'); },
+    note(text) { if (!opts.quiet) stderr.write(text + '\n'); },
+    warn(text) { stderr.write(text + '\n'); },
+    debug(text) { if (opts.verbose) stderr.write(text + '\n'); },
+    document(doc) { stdout.write(JSON.stringify(doc, null, 2) + '\n'); },
+  };
+}

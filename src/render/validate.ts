@@ -1,0 +1,109 @@
+/**
+ * `validate` report → human lines. Pure: takes the report and a colour level, returns strings.
+ * One verdict line per check, then every finding with the name, the term and the fix.
+ */
+import { Chalk } from 'chalk';
+import Table from 'cli-table3';
+import type { ValidateReport } from '../core/validate.js';
+import type { CheckResult, Finding } from '../model/finding.js';
+
+export const PROVIDER_NAMES: Record<string, string> = {
+  ses: 'Amazon SES', sendgrid: 'SendGrid', mailgun: 'Mailgun', resend: 'Resend', google: 'Google Workspace',
+  microsoft: 'Microsoft 365', postmark: 'Postmark', mailchimp: 'Mailchimp/Mandrill', brevo: 'Brevo', zoho: 'Zoho Mail',
+  fastmail: 'Fastmail', sparkpost: 'SparkPost',
+};
+
+function recordLines(c: CheckResult): string[] {
+  if (c.record === null) return [];
+  const list = Array.isArray(c.record) ? c.record : [c.record];
+  return list.map((r) => (r === '' ? '(empty record)' : r));
+}
+
+function verdictText(c: CheckResult): string {
+  const count = (sev: Finding['severity']) => c.findings.filter((f) => f.severity === sev).length;
+  const parts = [summary(c)].filter(Boolean);
+  const e = count('error');
+  const w = count('warning');
+  if (e) parts.push(`${e} error${e === 1 ? '' : 's'}`);
+  if (w) parts.push(`${w} warning${w === 1 ? '' : 's'}`);
+  if (c.status === 'none') parts.push(c.findings[0]?.message ?? 'nothing found');
+  else if (!e && !w) parts.push('ok');
+  return parts.join(' · ');
+}
+
+function summary(c: CheckResult): string {
+  const d = c.detail as Record<string, unknown> | undefined;
+  if (c.check === 'spf' && d && typeof d.lookups === 'number') return `${d.lookups}/10 lookups, ${d.voidLookups ?? 0}/2 void`;
+  if (c.check === 'dkim' && d && Array.isArray(d.selectors)) {
+    const found = (d.selectors as Array<{ selector: string; found: boolean; keyType?: string | null; bits?: number | null }>).filter((s) => s.found);
+    return found.length ? found.map((s) => `${s.selector}${s.keyType ? ` (${s.keyType}${s.bits ? ' ' + s.bits : ''})` : ''}`).join(', ') : 'no selector found';
+  }
+  return '';
+}
+
+/** The DNS name to show for a check: for DKIM the selectors found, not every name probed. */
+function shownName(c: CheckResult): string {
+  if (c.check === 'dkim') {
+    const sel = (c.detail as { selectors?: Array<{ name: string; found: boolean }> } | undefined)?.selectors ?? [];
+    const found = sel.filter((s) => s.found).map((s) => s.name);
+    if (found.length > 0) return found.join('\n');
+    if (sel.length > 1) return `${sel.length} selectors probed`;
+  }
+  return c.name.split(',').join('\n');
+}
+
+export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3, columns = 120): string[] {
+  const c = new Chalk({ level: colorLevel });
+  const statusColor = { pass: c.green, warn: c.yellow, fail: c.red, none: c.gray } as const;
+  const sevMark = (f: Finding): string => (f.severity === 'error' ? c.red('✖ error  ') : f.severity === 'warning' ? c.yellow('▲ warning') : c.cyan('ℹ info   '));
+  const lines: string[] = [];
+  lines.push(c.bold(`Mail authentication for ${report.domain}`) + (report.email ? c.gray(` (from ${report.email})`) : ''));
+  const table = new Table({
+    head: ['check', 'status', 'name', 'verdict'],
+    style: { head: colorLevel ? ['bold'] : [], border: colorLevel ? ['gray'] : [] },
+    wordWrap: true,
+    // check and status are fixed; name and verdict share the rest of the terminal.
+    colWidths: (() => {
+      const rest = Math.max(50, Math.min(columns, 140) - 7 - 8 - 5);
+      return [7, 8, Math.floor(rest * 0.45), Math.ceil(rest * 0.55)];
+    })(),
+  });
+  for (const check of report.checks) {
+    table.push([check.check.toUpperCase(), statusColor[check.status](check.status), shownName(check), verdictText(check)]);
+  }
+  lines.push(...table.toString().split('\n'));
+  const withRecords = report.checks.filter((ch) => ch.record !== null);
+  if (withRecords.length > 0) {
+    lines.push('', c.bold('Records found'));
+    for (const ch of withRecords) {
+      for (const r of recordLines(ch)) lines.push(`  ${ch.check.toUpperCase().padEnd(6)} ${r}`);
+    }
+  }
+  const findings = report.checks.flatMap((ch) => ch.findings.map((f) => ({ check: ch.check, f })));
+  if (findings.length > 0) {
+    lines.push('', c.bold('Findings'));
+    const order = { error: 0, warning: 1, info: 2 } as const;
+    findings.sort((a, b) => order[a.f.severity] - order[b.f.severity]);
+    for (const { f } of findings) {
+      const where = f.term ? `${f.name} ${c.gray('[')}${f.term}${c.gray(']')}` : f.name;
+      lines.push(`${sevMark(f)} ${c.bold(f.code)} ${where}`);
+      lines.push(`    ${f.message}`);
+      if (f.hint) lines.push(`    ${c.gray('fix:')} ${f.hint}`);
+    }
+  }
+  lines.push('');
+  const errors = findings.filter((x) => x.f.severity === 'error').length;
+  const warnings = findings.filter((x) => x.f.severity === 'warning').length;
+  const verdict = report.unreachable
+    ? c.red('Could not check: no DNS answer for any record.')
+    : errors > 0
+      ? c.red(`${errors} error${errors === 1 ? '' : 's'}`) + (warnings ? `, ${c.yellow(`${warnings} warning${warnings === 1 ? '' : 's'}`)}` : '') + ' — mail from this domain may fail authentication.'
+      : warnings > 0
+        ? c.yellow(`No errors, ${warnings} warning${warnings === 1 ? '' : 's'}.`)
+        : c.green('All checks pass.');
+  lines.push(`Verdict: ${verdict}`);
+  if (report.providers.length > 0) {
+    lines.push(`Sending provider (guessed from SPF includes and DKIM targets): ${report.providers.map((p) => PROVIDER_NAMES[p] ?? p).join(', ')}`);
+  }
+  return lines;
+}

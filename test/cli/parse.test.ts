@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { CommanderError } from 'commander';
+import { createProgram, type Handler, type Handlers } from '../../src/cli/main.js';
+
+/** A program whose handlers only record what they were given (a Spy per STYLE.md §11). */
+function spyProgram() {
+  const calls: Array<{ args: string[]; options: Record<string, unknown>; globals: Record<string, unknown> }> = [];
+  const spy: Handler = async (args, options, globals) => { calls.push({ args, options, globals: globals as Record<string, unknown> }); return 0; };
+  const handlers: Handlers = { validate: async () => spy };
+  const program = createProgram(handlers);
+  program.configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} });
+  program.commands.forEach((c) => c.configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} }));
+  return { program, calls };
+}
+
+async function parse(argv: string[]) {
+  const { program, calls } = spyProgram();
+  await program.parseAsync(['node', 'mailsetup', ...argv]);
+  return calls[0]!;
+}
+
+async function parseError(argv: string[]): Promise<CommanderError> {
+  const { program } = spyProgram();
+  try {
+    await program.parseAsync(['node', 'mailsetup', ...argv]);
+  } catch (e) {
+    expect(e).toBeInstanceOf(CommanderError);
+    return e as CommanderError;
+  }
+  throw new Error(`accepted: ${argv.join(' ')}`);
+}
+
+describe('argv → options', () => {
+  it('validate takes a target, repeated selectors and --exit-code', async () => {
+    const c = await parse(['validate', 'mail.acme.com', '--selector', 's1', '-s', 's2', '--exit-code']);
+    expect(c.args).toEqual(['mail.acme.com']);
+    expect(c.options).toMatchObject({ selector: ['s1', 's2'], exitCode: true });
+  });
+
+  it('global options work before and after the command, and repeat', async () => {
+    const c = await parse(['--json', 'validate', 'acme.com', '--resolver', '127.0.0.1:5300', '--resolver', '[::1]:53', '--authoritative', '192.0.2.1', '--timeout', '500ms']);
+    expect(c.globals).toMatchObject({ json: true, resolver: ['127.0.0.1:5300', '[::1]:53'], authoritative: ['192.0.2.1'], timeout: 500 });
+  });
+
+  it.each([
+    [['--timeout', '30s'], 30_000],
+    [['--timeout', '10m'], 600_000],
+    [['--timeout', '1h'], 3_600_000],
+  ])('durations: %j → %d ms', async (flags, ms) => {
+    const c = await parse(['validate', 'acme.com', ...flags]);
+    expect(c.globals.timeout).toBe(ms);
+  });
+
+  it('--no-color sets color=false', async () => {
+    const c = await parse(['validate', 'acme.com', '--no-color']);
+    expect(c.globals.color).toBe(false);
+  });
+});
+
+describe('bad usage is refused at parse time', () => {
+  it.each([
+    [['validate', 'acme.com', '--bogus'], /unknown option/],
+    [['validate'], /missing required argument/],
+    [['validate', 'acme.com', '--resolver', 'dns.google'], /not an IP address/],
+    [['validate', 'acme.com', '--timeout', 'soon'], /not a duration/],
+    [['frobnicate'], /unknown command/],
+  ])('%j', async (argv, message) => {
+    const e = await parseError(argv);
+    expect(e.message).toMatch(message);
+    expect(e.exitCode).not.toBe(0);
+  });
+});

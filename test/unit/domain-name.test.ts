@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { organisationalDomain, parseDomain, parseIdentity } from '../../src/model/domain-name.js';
+import { MailsetupError } from '../../src/errors.js';
+
+function rejects(input: string): MailsetupError {
+  try {
+    parseDomain(input);
+  } catch (e) {
+    expect(e).toBeInstanceOf(MailsetupError);
+    return e as MailsetupError;
+  }
+  throw new Error(`"${input}" was accepted`);
+}
+
+describe('parseDomain', () => {
+  it.each([
+    ['Mail.Acme.COM', 'mail.acme.com'],
+    ['mail.acme.com.', 'mail.acme.com'],
+    ['bücher.de', 'xn--bcher-kva.de'],
+    ['MÜNCHEN.example', 'xn--mnchen-3ya.example'],
+    ['_dmarc.acme.com', '_dmarc.acme.com'],
+    ['a-b.c-d.example', 'a-b.c-d.example'],
+  ])('normalises %s → %s', (input, expected) => {
+    expect(parseDomain(input)).toBe(expected);
+  });
+
+  it.each([
+    ['', 'empty'],
+    ['a..b.com', 'empty label'],
+    ['.acme.com', 'empty label'],
+    ['acme .com', 'space'],
+    [' acme.com', 'spaces'],
+    ['192.0.2.1', 'IP address'],
+    ['2001:db8::1', 'IP address'],
+    ['-acme.com', 'hyphen'],
+    ['acme-.com', 'hyphen'],
+    [`${'a'.repeat(64)}.com`, 'longer than 63'],
+    [`${'abcdefghi.'.repeat(26)}com`, 'limit is 253'],
+    ['localhost', 'single label'],
+    ['acme!.com', 'characters'],
+    ['1.2.3.999', 'numeric'],
+  ])('rejects %j (%s) with DOMAIN_INVALID and exit 64', (input, why) => {
+    const e = rejects(input);
+    expect(e.code).toBe('DOMAIN_INVALID');
+    expect(e.exitCode).toBe(64);
+    expect(e.message).toContain(why);
+    expect(e.hint).toBeTruthy();
+  });
+});
+
+describe('parseIdentity', () => {
+  it('takes the domain of an address and keeps the local part', () => {
+    expect(parseIdentity('Jane@Mail.Acme.com')).toEqual({ domain: 'mail.acme.com', localPart: 'Jane', email: 'Jane@mail.acme.com' });
+  });
+  it('reads @domain as postmaster@domain', () => {
+    expect(parseIdentity('@example.net').email).toBe('postmaster@example.net');
+  });
+  it('rejects an address with a bad domain', () => {
+    expect(() => parseIdentity('jane@acme..com')).toThrow(/empty label/);
+  });
+});
+
+describe('organisationalDomain', () => {
+  it.each([
+    ['mail.acme.com', 'acme.com'],
+    ['a.b.mail.acme.co.uk', 'acme.co.uk'],
+    ['acme.com', 'acme.com'],
+    ['mail.example.test', 'example.test'],
+  ])('%s → %s', (name, org) => {
+    expect(organisationalDomain(name)).toBe(org);
+  });
+});
