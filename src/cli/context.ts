@@ -5,6 +5,7 @@
 import { DnsEngine } from '../dns/engine.js';
 import { systemResolvers } from '../dns/system.js';
 import { createOutput, type Output } from '../render/output.js';
+import { openStateStore, type StateStore } from '../state/store.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -25,16 +26,23 @@ export interface Context {
   /** --authoritative servers, when given (skip NS discovery). */
   authoritative: string[];
   timeoutMs: number;
+  /** Provider and DNS-host API calls: --timeout when given, else 30 s (APIs are slower than DNS). */
+  apiTimeoutMs: number;
   env: NodeJS.ProcessEnv;
   configPath: string | undefined;
+  /** The state file, located on first use (commands that need no state never touch it). */
+  store(): StateStore;
 }
 
 export function createContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Context {
   const out = createOutput({ json: !!g.json, quiet: !!g.quiet, verbose: !!g.verbose, color: g.color === false ? false : undefined, env });
   const timeoutMs = g.timeout ?? 2500;
   const resolvers = g.resolver && g.resolver.length > 0 ? g.resolver : systemResolvers();
+  let store: StateStore | undefined;
   return {
     out,
+    apiTimeoutMs: g.timeout ?? 30_000,
+    store: () => (store ??= openStateStore({ flag: g.config, env, cwd: process.cwd() })),
     dns: new DnsEngine({ timeoutMs, retries: 1, concurrency: 16 }),
     resolvers,
     authoritative: g.authoritative ?? [],

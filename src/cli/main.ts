@@ -14,10 +14,20 @@ import type { GlobalOptions } from './context.js';
 export const VERSION = '0.1.0';
 
 export type Handler = (args: string[], options: Record<string, unknown>, globals: GlobalOptions) => Promise<number>;
-export interface Handlers { validate: () => Promise<Handler> }
+export interface Handlers {
+  validate: () => Promise<Handler>;
+  add: () => Promise<Handler>;
+  records: () => Promise<Handler>;
+  list: () => Promise<Handler>;
+  remove: () => Promise<Handler>;
+}
 
 const defaultHandlers: Handlers = {
   validate: async () => (await import('./commands/validate.js')).validateCommand,
+  add: async () => (await import('./commands/add.js')).addCommand,
+  records: async () => (await import('./commands/records.js')).recordsCommand,
+  list: async () => (await import('./commands/list.js')).listCommand,
+  remove: async () => (await import('./commands/remove.js')).removeCommand,
 };
 
 function collectServer(value: string, previous: string[] = []): string[] {
@@ -59,6 +69,51 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
       const handler = await handlers.validate();
       result.exitCode = await handler([target], options, cmd.optsWithGlobals() as GlobalOptions);
     });
+
+  const run = (name: keyof Handlers) => async (...params: unknown[]) => {
+    const cmd = params[params.length - 1] as Command;
+    const options = params[params.length - 2] as Record<string, unknown>;
+    const args = params.slice(0, -2).filter((p): p is string => typeof p === 'string');
+    const handler = await handlers[name]();
+    result.exitCode = await handler(args, options, cmd.optsWithGlobals() as GlobalOptions);
+  };
+
+  program
+    .command('add')
+    .description('register a domain (or one sender address) with an email provider and list the DNS records to publish')
+    .argument('<domain|email>', 'the sending domain (mail.acme.com), or an address for single-sender verification')
+    .requiredOption('-p, --provider <provider>', 'ses, sendgrid, mailgun or resend')
+    .option('--region <region>', 'provider region (SES: us-east-1 …; Mailgun: us|eu; Resend: us-east-1|eu-west-1|sa-east-1|ap-northeast-1)')
+    .option('--mail-from <label>', 'custom MAIL FROM label: <label>.<domain> (SES default: mail)')
+    .option('--dkim <mode>', 'SES: easy (default) or byo (key pair generated here, never written to disk)')
+    .option('--dkim-key-size <bits>', 'BYODKIM key size: 1024 or 2048 (default)')
+    .option('--dmarc <policy>', 'recommended DMARC policy: none (default), quarantine, reject, or skip')
+    .option('--dmarc-rua <mailto>', 'aggregate report address for the recommended DMARC record')
+    .option('--inbound', 'also list the provider\'s receiving MX (where it has one)')
+    .action(run('add'));
+
+  program
+    .command('records')
+    .description('print the DNS records to publish for a domain')
+    .argument('<domain>', 'a domain in the state file')
+    .option('-f, --format <format>', 'table (default), json, zone or csv')
+    .option('--for <host>', 'shape names and values for a DNS host\'s UI: generic, cloudflare, route53, godaddy, namecheap')
+    .option('--zone <zone>', 'the DNS zone the names are relative to (default: the organisational domain)')
+    .action(run('records'));
+
+  program
+    .command('list')
+    .description('list the domains in the state file')
+    .option('--status <status>', 'only pending, verified or failed domains')
+    .action(run('list'));
+
+  program
+    .command('remove')
+    .description('delete a domain\'s provider identity and forget it (DNS is never touched)')
+    .argument('<domain|email>', 'a domain (or sender address) in the state file')
+    .option('--keep-provider', 'keep the identity at the provider; only forget it here')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(run('remove'));
 
   program.commands.forEach((c) => c.exitOverride().showSuggestionAfterError(true));
   return program;

@@ -6,7 +6,7 @@ import { createProgram, type Handler, type Handlers } from '../../src/cli/main.j
 function spyProgram() {
   const calls: Array<{ args: string[]; options: Record<string, unknown>; globals: Record<string, unknown> }> = [];
   const spy: Handler = async (args, options, globals) => { calls.push({ args, options, globals: globals as Record<string, unknown> }); return 0; };
-  const handlers: Handlers = { validate: async () => spy };
+  const handlers: Handlers = { validate: async () => spy, add: async () => spy, records: async () => spy, list: async () => spy, remove: async () => spy };
   const program = createProgram(handlers);
   program.configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} });
   program.commands.forEach((c) => c.configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} }));
@@ -57,6 +57,20 @@ describe('argv → options', () => {
   });
 });
 
+describe('provider commands', () => {
+  it('add takes its provider options', async () => {
+    const c = await parse(['add', 'mail.acme.com', '--provider', 'ses', '--region', 'eu-west-1', '--mail-from', 'bounce', '--dkim', 'byo', '--dkim-key-size', '1024', '--dmarc', 'reject', '--dmarc-rua', 'mailto:d@acme.com', '--inbound']);
+    expect(c.args).toEqual(['mail.acme.com']);
+    expect(c.options).toMatchObject({ provider: 'ses', region: 'eu-west-1', mailFrom: 'bounce', dkim: 'byo', dkimKeySize: '1024', dmarc: 'reject', dmarcRua: 'mailto:d@acme.com', inbound: true });
+  });
+
+  it('records, list and remove take theirs', async () => {
+    expect((await parse(['records', 'mail.acme.com', '--format', 'zone', '--for', 'cloudflare'])).options).toMatchObject({ format: 'zone', for: 'cloudflare' });
+    expect((await parse(['list', '--status', 'pending'])).options).toMatchObject({ status: 'pending' });
+    expect((await parse(['remove', 'mail.acme.com', '--keep-provider', '--yes'])).options).toMatchObject({ keepProvider: true, yes: true });
+  });
+});
+
 describe('bad usage is refused at parse time', () => {
   it.each([
     [['validate', 'acme.com', '--bogus'], /unknown option/],
@@ -64,6 +78,7 @@ describe('bad usage is refused at parse time', () => {
     [['validate', 'acme.com', '--resolver', 'dns.google'], /not an IP address/],
     [['validate', 'acme.com', '--timeout', 'soon'], /not a duration/],
     [['frobnicate'], /unknown command/],
+    [['add', 'mail.acme.com'], /required option/],
   ])('%j', async (argv, message) => {
     const e = await parseError(argv);
     expect(e.message).toMatch(message);

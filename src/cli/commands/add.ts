@@ -1,0 +1,92 @@
+import { parseIdentity, organisationalDomain } from '../../model/domain-name.js';
+import { runAdd, type AddNote, type AddResult, type DmarcChoice } from '../../core/add.js';
+import { loadProvider, parseProviderId } from '../../providers/index.js';
+import { renderRecordsTable } from '../../render/records.js';
+import { detectHost } from '../../dns-hosts/detect.js';
+import { discoverAuthoritative } from '../../dns/authoritative.js';
+import { MailsetupError, EXIT } from '../../errors.js';
+import { PROVIDER_NAMES } from '../../render/validate.js';
+import { createContext, type Context, type GlobalOptions } from '../context.js';
+import type { Lookup } from '../../dns/types.js';
+
+const DMARC_CHOICES: readonly DmarcChoice[] = ['none', 'quarantine', 'reject', 'skip'];
+
+function noteText(n: AddNote): string {
+  switch (n.kind) {
+    case 'apex': return `warning: ${n.domain} is an apex domain. It works, but a sending subdomain such as ${n.suggestion} keeps this mail's reputation apart from your people's mail.`;
+    case 'dmarc-covered': return `DMARC: ${n.by} already publishes a policy that covers this subdomain (${n.tag ?? 'p'}=${n.policy ?? '?'}); the _dmarc record below is optional.`;
+    case 'dmarc-exists': return `DMARC: ${n.at} already exists (p=${n.policy ?? '?'}); the recommended record below is optional.`;
+    case 'dmarc-unchecked': return 'DMARC: could not look up an existing policy (DNS did not answer); the recommended record is listed as required.';
+    case 'adopted': return `The provider already had this domain: adopted the existing identity (${n.providerId}) instead of creating a new one.`;
+  }
+}
+
+/** Where the zone's DNS is hosted, to tailor the next step. Best effort: DNS trouble means "generic". */
+async function detectDnsHost(domain: string, lookup: Lookup): Promise<ReturnType<typeof detectHost>> {
+  try {
+    const set = await discoverAuthoritative(domain, lookup);
+    return detectHost(set.nameservers.map((n) => n.host));
+  } catch {
+    return null;
+  }
+}
+
+async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Promise<void> {
+  const out = ctx.out;
+  if (r.sender) {
+    out.line(`Registered the sender ${r.sender.email} with ${providerLabel}: ${r.sender.status}.`);
+    out.line('Next: open the verification email the provider sent to that address and follow its link.');
+    return;
+  }
+  out.line(`${r.adopted ? 'Adopted' : 'Registered'} ${r.domain} with ${providerLabel}${r.entry.region ? ` (${r.entry.region})` : ''}: ${r.entry.status}.`);
+  for (const n of r.notes) (n.kind === 'apex' ? out.warn : out.line)(noteText(n));
+  const host = await detectDnsHost(r.domain, ctx.dns.lookupVia(ctx.resolvers, true));
+  const zone = organisationalDomain(r.domain);
+  out.line('');
+  out.line(`Publish these ${r.entry.records.length} records:`);
+  for (const l of await renderRecordsTable(r.entry.records, zone, host?.recordsFor ?? 'generic', out.colorLevel, out.columns)) out.line(l);
+  out.line('');
+  const forHost = host ? ` --for ${host.recordsFor}` : '';
+  out.line(host ? `Your DNS is hosted at ${host.name}.` : 'Could not tell where your DNS is hosted.');
+  out.line(`Next: publish them (mailsetup records ${r.domain}${forHost}, or --format zone for a zone file), then check with mailsetup validate ${r.domain}.`);
+}
+
+export async function addCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const identity = parseIdentity(args[0] ?? '');
+  const providerId = parseProviderId(String(options.provider ?? ''));
+  const dmarc = String(options.dmarc ?? 'none') as DmarcChoice;
+  if (!DMARC_CHOICES.includes(dmarc)) throw new MailsetupError('USAGE', `--dmarc: "${dmarc}" is not one of ${DMARC_CHOICES.join(', ')}`, { hint: 'Use --dmarc none, quarantine, reject or skip.' });
+  const rua = options.dmarcRua as string | undefined;
+  if (rua !== undefined && !/^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$/i.test(rua)) {
+    throw new MailsetupError('USAGE', `--dmarc-rua: "${rua}" is not a mailto: address`, { hint: 'Use --dmarc-rua mailto:dmarc@example.com.' });
+  }
+  const dkim = options.dkim as 'easy' | 'byo' | undefined;
+  if (dkim !== undefined && dkim !== 'easy' && dkim !== 'byo') throw new MailsetupError('USAGE', `--dkim: "${dkim}" is not easy or byo`, { hint: 'Use --dkim easy (default) or --dkim byo.' });
+  const keySize = options.dkimKeySize === undefined ? undefined : Number(options.dkimKeySize);
+  if (keySize !== undefined && keySize !== 1024 && keySize !== 2048) throw new MailsetupError('USAGE', `--dkim-key-size: "${String(options.dkimKeySize)}" is not 1024 or 2048`, { hint: 'Use --dkim-key-size 2048 (default) or 1024.' });
+  const mailFrom = options.mailFrom as string | undefined;
+  if (mailFrom !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(mailFrom)) {
+    throw new MailsetupError('USAGE', `--mail-from: "${mailFrom}" is not a single DNS label`, { hint: 'Give a label such as mail or bounce; it becomes <label>.<domain>.' });
+  }
+
+  const ctx = createContext(globals);
+  const region = options.region as string | undefined;
+  const factory = await loadProvider(providerId);
+  const provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(region ? { region } : {}), debug: (l) => ctx.out.debug(l) });
+  const result = await runAdd({
+    identity, provider: providerId, dmarc,
+    ...(rua ? { dmarcRua: rua } : {}),
+    register: {
+      ...(region ? { region } : {}), ...(mailFrom ? { mailFrom: mailFrom.toLowerCase() } : {}), ...(dkim ? { dkim } : {}),
+      ...(keySize ? { dkimKeySize: keySize as 1024 | 2048 } : {}), ...(options.inbound ? { inbound: true } : {}),
+    },
+  }, { store: ctx.store(), provider, lookup: ctx.dns.lookupVia(ctx.resolvers, true) });
+
+  if (ctx.out.json) {
+    const { provider: p, providerId: id, region: reg, status, records } = result.entry;
+    ctx.out.document({ domain: result.domain, provider: p, providerId: id, region: reg, status, adopted: result.adopted, records, notes: result.notes });
+  } else {
+    await printHuman(ctx, result, PROVIDER_NAMES[providerId] ?? providerId);
+  }
+  return EXIT.OK;
+}

@@ -1,0 +1,29 @@
+import { listDomains } from '../../core/registry.js';
+import { MailsetupError, EXIT } from '../../errors.js';
+import { DOMAIN_STATUSES, type DomainStatus } from '../../state/schema.js';
+import { createContext, type GlobalOptions } from '../context.js';
+
+export async function listCommand(_args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const status = options.status as DomainStatus | undefined;
+  if (status !== undefined && !DOMAIN_STATUSES.includes(status)) {
+    throw new MailsetupError('USAGE', `--status: "${status}" is not one of ${DOMAIN_STATUSES.join(', ')}`, { hint: 'Use --status pending, verified or failed.' });
+  }
+  const ctx = createContext(globals);
+  const domains = await listDomains(ctx.store(), status);
+  if (ctx.out.json) {
+    ctx.out.document({ domains });
+    return EXIT.OK;
+  }
+  if (domains.length === 0) {
+    ctx.out.line(status ? `No ${status} domains in ${ctx.store().path}.` : `No domains yet in ${ctx.store().path}. Add one with "mailsetup add mail.example.com --provider ses".`);
+    return EXIT.OK;
+  }
+  const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
+  const c = new Chalk({ level: ctx.out.colorLevel });
+  const color = { verified: c.green, pending: c.yellow, failed: c.red, unknown: c.gray } as const;
+  const table = new Table({ head: ['domain', 'provider', 'status', 'records', 'updated'], style: { head: ctx.out.colorLevel ? ['bold'] : [], border: ctx.out.colorLevel ? ['gray'] : [] } });
+  for (const d of domains) table.push([d.domain, d.provider + (d.region ? ` (${d.region})` : ''), color[d.status](d.status), String(d.records), d.updatedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')]);
+  for (const l of table.toString().split('\n')) ctx.out.line(l);
+  ctx.out.note(`State file: ${ctx.store().path}`);
+  return EXIT.OK;
+}

@@ -1,0 +1,29 @@
+import { parseDomain } from '../../model/domain-name.js';
+import { organisationalDomain } from '../../model/domain-name.js';
+import { getDomain } from '../../core/registry.js';
+import { renderCsv, renderRecordsTable, renderZone, RECORDS_FORMATS, RECORDS_HOSTS, type RecordsFormat } from '../../render/records.js';
+import type { RecordsHost } from '../../dns-hosts/detect.js';
+import { MailsetupError, EXIT } from '../../errors.js';
+import { createContext, type GlobalOptions } from '../context.js';
+
+export async function recordsCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const domain = parseDomain(args[0] ?? '');
+  const format = String(options.format ?? (globals.json ? 'json' : 'table')) as RecordsFormat;
+  const host = String(options.for ?? 'generic') as RecordsHost;
+  if (!RECORDS_FORMATS.includes(format)) throw new MailsetupError('USAGE', `--format: "${format}" is not one of ${RECORDS_FORMATS.join(', ')}`, { hint: 'Use --format table, json, zone or csv.' });
+  if (!RECORDS_HOSTS.includes(host)) throw new MailsetupError('USAGE', `--for: "${host}" is not one of ${RECORDS_HOSTS.join(', ')}`, { hint: 'Use --for generic, cloudflare, route53, godaddy or namecheap.' });
+  const ctx = createContext(globals);
+  const entry = await getDomain(ctx.store(), domain);
+  const zone = typeof options.zone === 'string' ? parseDomain(options.zone) : organisationalDomain(domain);
+  const write = (lines: string[]) => { for (const l of lines) process.stdout.write(l + '\n'); };
+  if (format === 'json' || globals.json) {
+    ctx.out.document({ domain, provider: entry.provider, status: entry.status, zone, records: entry.records });
+  } else if (format === 'zone') {
+    write(renderZone(domain, entry.records));
+  } else if (format === 'csv') {
+    write(renderCsv(entry.records, zone, host));
+  } else {
+    for (const l of await renderRecordsTable(entry.records, zone, host, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
+  }
+  return EXIT.OK;
+}

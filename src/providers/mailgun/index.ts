@@ -1,0 +1,139 @@
+/**
+ * Mailgun adapter over `mailgun.js` (v4 domains API): register or adopt a sending domain, read its
+ * records and state, ask Mailgun to re-check DNS, delete it. US and EU accounts live on separate API
+ * hosts (`--region eu`); MAILGUN_BASE_URL overrides both.
+ *
+ * Each operation runs as one unit under `withRetries`, so a retried `register` looks the domain up
+ * again before creating it: a create whose answer was lost (reset, timeout, 5xx after commit) is
+ * adopted on the next attempt instead of failing as a duplicate.
+ */
+import { MailsetupError } from '../../errors.js';
+import { normaliseName } from '../../model/record.js';
+import { withRetries } from '../retry.js';
+import type { EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, ProviderIdentity, RegisterOptions, RegisterResult } from '../types.js';
+import type { MailgunRegion } from './api.js';
+import { MailgunApi, REGIONS, resolveBaseUrl } from './api.js';
+import type { MailgunDomain } from './convert.js';
+import { toIdentity } from './convert.js';
+import { classify, isAlreadyExists, isNotFound, missingKeyError, toMailsetupError } from './errors.js';
+
+export { resolveBaseUrl, MAILGUN_EU_URL, MAILGUN_US_URL } from './api.js';
+
+const capabilities: ProviderCapabilities = {
+  singleSender: false, // no API for it; sandbox "authorized recipients" are another feature
+  byoDkim: false, // Mailgun generates the key (size and selector are ours to choose)
+  inbound: true, // every domain comes with its receiving MX records
+  customMailFrom: false, // mailfrom_host exists, but only through a later update call we don't make
+  triggerVerify: true, // PUT /v4/domains/{name}/verify re-checks DNS now
+  regions: REGIONS,
+};
+
+const HOST = /^[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?)+$/;
+
+export const createMailgunProvider: ProviderFactory = async (ctx: ProviderContext): Promise<EmailProvider> => {
+  const apis = new Map<MailgunRegion, MailgunApi>();
+
+  function regionOf(requested: string | undefined): MailgunRegion {
+    const r = (requested ?? ctx.region ?? 'us').trim().toLowerCase();
+    if ((REGIONS as readonly string[]).includes(r)) return r as MailgunRegion;
+    throw new MailsetupError('USAGE', `Mailgun has no region "${requested ?? ctx.region}"`, { hint: `Use one of: ${REGIONS.join(', ')}.` });
+  }
+
+  // Built on first use, so reading `capabilities` needs no key; one client per region used.
+  function api(region: MailgunRegion): MailgunApi {
+    const cached = apis.get(region);
+    if (cached) return cached;
+    const apiKey = ctx.env.MAILGUN_API_KEY?.trim();
+    if (!apiKey) throw missingKeyError();
+    const baseUrl = resolveBaseUrl(ctx.env, region);
+    if (!/^https?:\/\/[^/]/i.test(baseUrl) || !URL.canParse(baseUrl)) {
+      throw new MailsetupError('USAGE', `MAILGUN_BASE_URL is not an http(s) URL: ${baseUrl}`, { hint: 'Unset it, or use --region eu for the EU API.' });
+    }
+    ctx.debug?.(`mailgun: using ${baseUrl} (region ${region})`);
+    const created = new MailgunApi({ apiKey, baseUrl, timeoutMs: ctx.timeoutMs });
+    apis.set(region, created);
+    return created;
+  }
+
+  function run<T>(region: MailgunRegion, what: string, op: (a: MailgunApi) => Promise<T>): Promise<T> {
+    const a = api(region);
+    return withRetries(() => op(a), {
+      classify,
+      ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
+      onRetry: (attempt, waitMs, error) => ctx.debug?.(`mailgun: attempt ${attempt} failed (${error instanceof Error ? error.message : 'error'}), retrying in ${Math.round(waitMs)} ms`),
+    }).catch((error: unknown) => { throw toMailsetupError(error, what, ctx.env, a.baseUrl); });
+  }
+
+  async function getOrNull(a: MailgunApi, name: string): Promise<MailgunDomain | null> {
+    try {
+      return await a.getDomain(name);
+    } catch (e) {
+      if (isNotFound(e)) return null;
+      throw e;
+    }
+  }
+
+  /** The SDK puts the name into the URL path unencoded: refuse anything that is not a plain host name. */
+  function nameOf(domain: string, providerId: string): string {
+    const name = nameOf(domain, providerId);
+    if (HOST.test(name)) return name;
+    throw new MailsetupError('CONFIG_INVALID', `the stored Mailgun id "${providerId}" for ${domain} is not a domain name`, {
+      hint: `Fix providerId for ${domain} in the state file (Mailgun's id is the domain name).`,
+    });
+  }
+
+  const identity = (d: MailgunDomain, region: MailgunRegion): ProviderIdentity => toIdentity(d, region, ctx.debug);
+
+  return {
+    id: 'mailgun',
+    capabilities,
+
+    async register(options: RegisterOptions): Promise<RegisterResult> {
+      const domain = normaliseName(options.domain);
+      const region = regionOf(options.region);
+      if (options.dkim === 'byo') {
+        throw new MailsetupError('PROVIDER_UNSUPPORTED', 'Mailgun generates the DKIM key itself; --dkim byo is not available', { hint: 'Drop --dkim byo (use --dkim-key-size 2048 for a longer key), or use --provider ses.' });
+      }
+      if (options.mailFrom) ctx.debug?.('mailgun: --mail-from is not set through the domains API; keeping Mailgun\'s default');
+      // Strings only: see MailgunApi.createDomain.
+      const fields: Record<string, string> & { name: string } = { name: domain };
+      if (options.dkimKeySize !== undefined) fields.dkim_key_size = String(options.dkimKeySize);
+      return run(region, `registering ${domain}`, async (a) => {
+        // Look first: the duplicate-create answer is a 400 whose wording Mailgun does not document.
+        const existing = await getOrNull(a, domain);
+        if (existing) return { identity: identity(existing, region), adopted: true };
+        try {
+          return { identity: identity(await a.createDomain(fields), region), adopted: false };
+        } catch (e) {
+          if (!isAlreadyExists(e)) throw e;
+          ctx.debug?.(`mailgun: ${domain} appeared while we created it; adopting`);
+          return { identity: identity(await a.getDomain(domain), region), adopted: true };
+        }
+      });
+    },
+
+    async get(domain: string, providerId: string): Promise<ProviderIdentity | null> {
+      const name = nameOf(domain, providerId);
+      const region = regionOf(undefined);
+      const found = await run(region, `reading ${name}`, (a) => getOrNull(a, name));
+      return found ? identity(found, region) : null;
+    },
+
+    async verify(domain: string, providerId: string): Promise<ProviderIdentity> {
+      const name = nameOf(domain, providerId);
+      const region = regionOf(undefined);
+      return identity(await run(region, `verifying ${name}`, (a) => a.verifyDomain(name)), region);
+    },
+
+    async remove(domain: string, providerId: string): Promise<void> {
+      const name = nameOf(domain, providerId);
+      await run(regionOf(undefined), `removing ${name}`, async (a) => {
+        try {
+          await a.deleteDomain(name);
+        } catch (e) {
+          if (!isNotFound(e)) throw e; // already gone is what we wanted
+        }
+      });
+    },
+  };
+};

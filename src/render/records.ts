@@ -1,0 +1,128 @@
+/**
+ * Records → what a person pastes somewhere: a table, JSON, a BIND zone-file fragment or CSV, with
+ * host names shaped for a DNS host's UI (`--for`) and that host's known pitfalls. Pure functions.
+ */
+import type { DnsRecord } from '../model/record.js';
+import type { RecordsHost } from '../dns-hosts/detect.js';
+
+export type RecordsFormat = 'table' | 'json' | 'zone' | 'csv';
+export const RECORDS_FORMATS: readonly RecordsFormat[] = ['table', 'json', 'zone', 'csv'];
+export const RECORDS_HOSTS: readonly RecordsHost[] = ['generic', 'cloudflare', 'route53', 'godaddy', 'namecheap'];
+
+export const HOST_LABELS: Record<RecordsHost, string> = {
+  generic: 'any DNS host', cloudflare: 'Cloudflare', route53: 'Amazon Route 53', godaddy: 'GoDaddy', namecheap: 'Namecheap',
+};
+
+/** The pitfalls people hit in each host's UI, said once above the records. */
+export const HOST_PITFALLS: Record<RecordsHost, string[]> = {
+  generic: [
+    'Host names are fully qualified. If your DNS host appends the zone name itself, enter only the part before it, or the zone will appear twice.',
+    'Paste TXT values without surrounding quotes unless your host asks for them (Google/Squarespace: no quotes).',
+  ],
+  cloudflare: [
+    'Set Proxy status to "DNS only" (grey cloud) for every CNAME: a proxied CNAME answers with Cloudflare addresses and verification fails.',
+    'Enter the Name relative to the zone ("@" for the apex); Cloudflare appends the zone.',
+    'Paste TXT content without surrounding quotes.',
+  ],
+  route53: [
+    'The console appends the zone to "Record name": enter only the relative part (empty for the apex).',
+    'TXT values must be wrapped in double quotes in the console; values over 255 characters must be split into several quoted strings on one line (shown below).',
+    'MX values are "priority target" in one field, e.g. "10 feedback-smtp.us-east-1.amazonses.com".',
+  ],
+  godaddy: [
+    'Enter Host relative to the zone ("@" for the apex); GoDaddy appends the domain.',
+    'MX: put the number in the Priority field, not in "Points to".',
+    'Paste TXT values without surrounding quotes.',
+  ],
+  namecheap: [
+    'Host is relative, without the domain suffix ("@" for the apex): Namecheap appends it.',
+    'MX records need "Mail settings: Custom MX" in Advanced DNS; the priority has its own field.',
+    'Paste TXT values without surrounding quotes.',
+  ],
+};
+
+/** The name as the host's UI wants it: relative to the zone for hosts that append it. */
+export function hostName(name: string, zone: string, host: RecordsHost): string {
+  if (host === 'generic') return name;
+  if (name === zone) return host === 'route53' ? '' : '@';
+  return name.endsWith('.' + zone) ? name.slice(0, -zone.length - 1) : name;
+}
+
+/** Split a TXT value into ≤ 255-byte character-strings (counting UTF-8 bytes, never inside a character). */
+export function splitTxt(value: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let bytes = 0;
+  for (const ch of value) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > 255) { out.push(current); current = ''; bytes = 0; }
+    current += ch;
+    bytes += n;
+  }
+  out.push(current);
+  return out;
+}
+
+const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+
+/** The value as the host's form field wants it. */
+export function hostValue(r: DnsRecord, host: RecordsHost): string {
+  if (r.type === 'TXT') return host === 'route53' ? splitTxt(r.value).map(quote).join(' ') : r.value;
+  if (r.type === 'MX' && host === 'route53') return `${r.priority ?? 10} ${r.value}`;
+  return r.value;
+}
+
+/** A BIND zone-file fragment: absolute names, TXT quoted and split, one record per line. */
+export function renderZone(domain: string, records: DnsRecord[], defaultTtl = 3600): string[] {
+  const lines = [`; mailsetup records for ${domain}`, `; paste into the zone file (names are absolute)`];
+  for (const r of records) {
+    const ttl = r.ttl ?? defaultTtl;
+    const owner = `${r.name}.`;
+    let rdata: string;
+    if (r.type === 'TXT') rdata = splitTxt(r.value).map(quote).join(' ');
+    else if (r.type === 'MX') rdata = `${r.priority ?? 10} ${r.value}.`;
+    else rdata = `${r.value}.`;
+    const optional = r.required ? '' : ' ; optional';
+    lines.push(`${owner} ${ttl} IN ${r.type} ${rdata}${optional}`);
+  }
+  return lines;
+}
+
+function csvCell(v: string | number | boolean | null): string {
+  const s = v === null ? '' : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderCsv(records: DnsRecord[], zone: string, host: RecordsHost): string[] {
+  const lines = ['type,name,value,priority,ttl,purpose,required,source'];
+  for (const r of records) {
+    lines.push([r.type, hostName(r.name, zone, host), hostValue(r, host), r.priority, r.ttl, r.purpose, r.required, r.source].map(csvCell).join(','));
+  }
+  return lines;
+}
+
+/** The human table (cli-table3 is loaded only here, by the commands that print tables). */
+export async function renderRecordsTable(records: DnsRecord[], zone: string, host: RecordsHost, colorLevel: 0 | 1 | 2 | 3, columns = 100): Promise<string[]> {
+  const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
+  const c = new Chalk({ level: colorLevel });
+  const width = Math.max(70, Math.min(columns, 160));
+  const nameW = Math.floor((width - 30) * 0.35);
+  const valueW = width - 30 - nameW;
+  const table = new Table({
+    head: ['type', host === 'generic' ? 'name' : 'host', 'value', 'priority', 'purpose'],
+    colWidths: [7, nameW, valueW, 10, 13],
+    wordWrap: true,
+    wrapOnWordBoundary: false,
+    style: { head: colorLevel ? ['bold'] : [], border: colorLevel ? ['gray'] : [] },
+  });
+  for (const r of records) {
+    table.push([r.type, hostName(r.name, zone, host) || '(empty)', hostValue(r, host), r.priority === null ? '' : String(r.priority), r.purpose + (r.required ? '' : c.gray(' (optional)'))]);
+  }
+  const lines = table.toString().split('\n');
+  const pitfalls = HOST_PITFALLS[host];
+  return [
+    ...(host !== 'generic' ? [c.bold(`For ${HOST_LABELS[host]} (zone ${zone}):`)] : []),
+    ...pitfalls.map((p) => `${c.yellow('!')} ${p}`),
+    ...lines,
+  ];
+}

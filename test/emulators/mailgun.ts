@@ -1,0 +1,224 @@
+/**
+ * Loopback Mailgun (v4 domains API) for the real `mailgun.js` SDK, per providers.md §3 and §5:
+ * Basic auth `api:<key>`, multipart or urlencoded form bodies whose values are strings, the
+ * `{message}` error body, RFC 1123 dates, records with `valid: "unknown" | "valid" | "invalid"`.
+ * Error texts Mailgun does not document (duplicate create, bad field values) are our best guess.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EmulatorFault, ProviderEmulator } from './types.js';
+
+const KEY = 'mg-fake-test-key';
+const AUTH = `Basic ${Buffer.from(`api:${KEY}`).toString('base64')}`;
+const BOOLEAN_FIELDS = ['force_dkim_authority', 'force_root_dkim_host', 'wildcard', 'skip_verification', 'require_tls', 'use_automatic_sender_security', 'encrypt_incoming_message'];
+const LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+export interface MailgunEmulatorOptions { region?: 'us' | 'eu' }
+
+export interface MailgunEmulator extends ProviderEmulator {
+  /** Every form body received on POST /v4/domains, as Mailgun saw it. */
+  creates: Array<Record<string, string>>;
+}
+
+interface Domain {
+  id: string; name: string; createdAt: string; state: 'unverified' | 'active' | 'disabled';
+  selector: string; keySize: number; webPrefix: string; autoSecurity: boolean;
+  dnsOk: boolean; checked: boolean;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+const keys = new Map<number, string>();
+function publicKey(bits: number): string {
+  let k = keys.get(bits);
+  if (!k) {
+    k = generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+    keys.set(bits, k);
+  }
+  return k;
+}
+
+export async function startMailgunEmulator(options: MailgunEmulatorOptions = {}): Promise<MailgunEmulator> {
+  const eu = options.region === 'eu';
+  const domains = new Map<string, Domain>();
+  const requests: Array<{ method: string; path: string }> = [];
+  const creates: Array<Record<string, string>> = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let fault: { fault: EmulatorFault; left: number } | null = null;
+
+  function newDomain(name: string, fields: Record<string, string> = {}): Domain {
+    const auto = fields.use_automatic_sender_security === 'true';
+    const d: Domain = {
+      id: randomBytes(12).toString('hex'), name, createdAt: new Date().toUTCString(), state: 'unverified',
+      selector: fields.dkim_selector ?? 'mx', keySize: Number(fields.dkim_key_size ?? 1024),
+      webPrefix: fields.web_prefix ?? 'email', autoSecurity: auto, dnsOk: false, checked: false,
+    };
+    domains.set(name, d);
+    return d;
+  }
+
+  function records(d: Domain) {
+    const valid = d.checked ? (d.dnsOk ? 'valid' : 'invalid') : 'unknown';
+    const rec = (o: Record<string, string>) => ({ is_active: true, cached: d.checked && d.dnsOk ? [o.value] : [], valid, ...o });
+    const dkim = d.autoSecurity
+      ? [1, 2].map((n) => rec({ record_type: 'CNAME', name: `pdk${n}._domainkey.${d.name}`, value: `pdk${n}._domainkey.${d.id}.dkim1.mailgun.com` }))
+      : [rec({ record_type: 'TXT', name: `${d.selector}._domainkey.${d.name}`, value: `k=rsa; p=${publicKey(d.keySize)}` })];
+    return {
+      sending_dns_records: [
+        rec({ record_type: 'TXT', name: d.name, value: 'v=spf1 include:mailgun.org ~all' }),
+        ...dkim,
+        rec({ record_type: 'CNAME', name: `${d.webPrefix}.${d.name}`, value: eu ? 'eu.mailgun.org' : 'mailgun.org' }),
+      ],
+      receiving_dns_records: ['mxa', 'mxb'].map((h) => rec({ record_type: 'MX', priority: '10', value: `${h}.${eu ? 'eu.' : ''}mailgun.org` })),
+    };
+  }
+
+  function domainJson(d: Domain) {
+    return {
+      id: d.id, name: d.name, created_at: d.createdAt, state: d.state, type: 'custom', is_disabled: d.state === 'disabled',
+      require_tls: false, skip_verification: false, smtp_login: `postmaster@${d.name}`, spam_action: 'disabled',
+      use_automatic_sender_security: d.autoSecurity, web_prefix: d.webPrefix, web_scheme: 'https', wildcard: false,
+      encrypt_incoming_message: false, message_ttl: 259200,
+    };
+  }
+
+  const full = (d: Domain, message?: string) => ({ ...(message ? { message } : {}), domain: domainJson(d), ...records(d) });
+
+  async function readForm(req: IncomingMessage, body: Buffer): Promise<Record<string, string>> {
+    const type = req.headers['content-type'] ?? '';
+    if (body.length === 0) return {};
+    if (!/^(multipart\/form-data|application\/x-www-form-urlencoded)/i.test(type)) throw new HttpError(400, `Unsupported content type: ${type}`);
+    const form = await new Response(new Uint8Array(body), { headers: { 'content-type': type } }).formData();
+    const out: Record<string, string> = {};
+    for (const [k, v] of form.entries()) {
+      if (typeof v !== 'string') throw new HttpError(400, `Parameter '${k}' must be a string value`);
+      out[k] = v;
+    }
+    return out;
+  }
+
+  /** Mailgun parses these fields itself; a value it cannot read is a 400, never a silent default. */
+  function validateCreate(f: Record<string, string>): string {
+    const name = (f.name ?? '').toLowerCase();
+    if (name === '') throw new HttpError(400, "Missing parameter 'name'");
+    if (!name.includes('.') || !name.split('.').every((l) => LABEL.test(l))) throw new HttpError(400, `'${f.name}' is not a valid domain name`);
+    for (const b of BOOLEAN_FIELDS) if (b in f && f[b] !== 'true' && f[b] !== 'false') throw new HttpError(400, `Invalid boolean value for '${b}': ${f[b]}`);
+    if ('dkim_key_size' in f && !/^(1024|2048)$/.test(f.dkim_key_size!)) throw new HttpError(400, `Invalid dkim_key_size '${f.dkim_key_size}': must be 1024 or 2048`);
+    if ('message_ttl' in f && !/^\d+$/.test(f.message_ttl!)) throw new HttpError(400, `Invalid message_ttl '${f.message_ttl}'`);
+    for (const l of ['dkim_selector', 'web_prefix']) if (l in f && !LABEL.test(f[l]!)) throw new HttpError(400, `Invalid ${l} '${f[l]}'`);
+    if (domains.has(name)) throw new HttpError(400, 'This domain name is already taken');
+    return name;
+  }
+
+  function existing(name: string): Domain {
+    const d = domains.get(decodeURIComponent(name).toLowerCase());
+    if (!d) throw new HttpError(404, 'Domain not found');
+    return d;
+  }
+
+  async function route(req: IncomingMessage, path: string, body: Buffer): Promise<[number, unknown]> {
+    if (req.headers.authorization !== AUTH) return [401, { message: 'Invalid private key' }];
+    const method = req.method ?? 'GET';
+    let m: RegExpMatchArray | null;
+    if (method === 'POST' && path === '/v4/domains') {
+      const fields = await readForm(req, body);
+      creates.push(fields);
+      return [200, full(newDomain(validateCreate(fields), fields), 'Domain DNS records have been created')];
+    }
+    if (method === 'GET' && path === '/v4/domains') {
+      const items = [...domains.values()].map((d) => ({ ...domainJson(d), receiving_dns_records: null, sending_dns_records: null }));
+      return [200, { total_count: items.length, items }];
+    }
+    if (method === 'GET' && (m = path.match(/^\/v4\/domains\/([^/]+)$/))) return [200, full(existing(m[1]!))];
+    if (method === 'PUT' && (m = path.match(/^\/v4\/domains\/([^/]+)\/verify$/))) {
+      const d = existing(m[1]!);
+      d.checked = true;
+      if (d.state !== 'disabled') d.state = d.dnsOk ? 'active' : 'unverified';
+      return [200, full(d, 'Domain DNS records have been updated')];
+    }
+    if (method === 'DELETE' && (m = path.match(/^\/v3\/domains\/([^/]+)$/))) {
+      domains.delete(existing(m[1]!).name);
+      return [200, { message: 'Domain will be deleted in the background' }];
+    }
+    // Fail closed: a route we do not emulate is a test bug, not a silent success.
+    return [404, { message: `emulator: no route for ${method} ${path}` }];
+  }
+
+  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  function takeFault(): EmulatorFault | null {
+    if (!fault || fault.left <= 0) return null;
+    fault.left -= 1;
+    return fault.fault;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://emulator').pathname;
+    requests.push({ method: req.method ?? '', path });
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const f = takeFault();
+    switch (f?.kind) {
+      case 'auth': return send(res, 401, { message: 'Invalid private key' });
+      case 'forbidden': return send(res, 403, { message: 'Forbidden' });
+      case 'rate-limit':
+        return send(res, 429, { message: 'Too many requests' }, f.retryAfterSeconds === null ? {} : { 'retry-after': String(f.retryAfterSeconds) });
+      case 'server-error': return send(res, 500, { message: 'Internal server error' });
+      case 'malformed':
+        res.writeHead(200, { 'content-type': 'application/json' });
+        return void res.end('{"domain": {"name": "trunc');
+      case 'reset':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
+        res.write('{"domain": {');
+        return void setImmediate(() => res.socket?.destroy());
+      case 'slow':
+        await new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, f.delayMs); timers.add(t); });
+        break;
+      default:
+        break;
+    }
+    try {
+      const [status, body] = await route(req, path, Buffer.concat(chunks));
+      send(res, status, body);
+    } catch (e) {
+      if (e instanceof HttpError) send(res, e.status, { message: e.message });
+      else send(res, 500, { message: `emulator error: ${String(e)}` });
+    }
+  }
+
+  const server = createServer((req, res) => {
+    res.on('error', () => {}); // the client may have hung up (timeouts, resets): nothing to do
+    void handle(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    baseUrl,
+    env: { MAILGUN_API_KEY: KEY, MAILGUN_BASE_URL: baseUrl },
+    credentialEnv: ['MAILGUN_API_KEY'],
+    requests,
+    creates,
+    fail(f, times = 1) { fault = times > 0 ? { fault: f, left: times } : null; },
+    setVerified(domain) {
+      const d = domains.get(domain.toLowerCase());
+      if (!d) throw new Error(`mailgun emulator: setVerified for unknown domain ${domain}`);
+      d.dnsOk = true;
+    },
+    seed(domain) { if (!domains.has(domain.toLowerCase())) newDomain(domain.toLowerCase()); },
+    hasDomain: (domain) => domains.has(domain.toLowerCase()),
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * A loopback SendGrid v3 API for the real `@sendgrid/client` (providers.md §2, §5 "SendGrid"):
+ * domain authentication, validation and single senders, SendGrid's error body
+ * `{"errors":[{"field":null,"message":"..."}]}`, its status codes (201 create, 204 delete) and its
+ * rate-limit headers. State lives in memory; test hooks stand in for DNS and for the sender's click.
+ */
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { EmulatorFault, ProviderEmulator } from './types.js';
+
+const KEY = 'SG.fake-test-key';
+const USER_ID = 4242;
+
+interface DnsEntry { valid: boolean; type: string; host: string; data: string }
+interface Domain {
+  id: number; domain: string; subdomain: string; automatic_security: boolean; valid: boolean;
+  dns: Record<string, DnsEntry>;
+  /** What "DNS" shows per record key: flipped by the test hooks, read by /validate. */
+  published: Map<string, boolean>;
+}
+interface Sender { id: number; nickname: string; from_email: string; reply_to: string; verified: boolean }
+
+export interface SendgridCall { method: string; path: string; query: Record<string, string>; body: unknown; authorization: string | null }
+
+export interface SendgridEmulator extends ProviderEmulator {
+  /** Every request with its query, JSON body and Authorization header. */
+  calls: SendgridCall[];
+  /** DNS for one record (`mail_cname`, `dkim1` …) of the domain now looks right (or wrong). */
+  setRecordPublished(domain: string, key: string, published: boolean): void;
+  /** The address owner clicked the verification link. */
+  setSenderVerified(email: string): void;
+  hasSender(email: string): boolean;
+}
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]$/;
+
+function send(res: ServerResponse, status: number, body?: unknown, headers: Record<string, string> = {}): void {
+  if (body === undefined) { res.writeHead(status, headers).end(); return; }
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...headers }).end(text);
+}
+const error = (res: ServerResponse, status: number, message: string, field: string | null = null, headers: Record<string, string> = {}): void =>
+  send(res, status, { errors: [{ field, message }] }, headers);
+
+export async function startSendgridEmulator(): Promise<SendgridEmulator> {
+  const domains = new Map<number, Domain>();
+  const senders = new Map<number, Sender>();
+  let nextId = 1;
+  let nextSender = 101;
+  let fault: { fault: EmulatorFault; left: number } | null = null;
+  const timers = new Set<NodeJS.Timeout>();
+  const requests: Array<{ method: string; path: string }> = [];
+  const calls: SendgridCall[] = [];
+
+  function create(domain: string, subdomain: string | null, automatic: boolean): Domain {
+    const id = nextId++;
+    const label = subdomain ?? `em${1000 + ((id * 7919) % 9000)}`; // SendGrid's auto-generated emNNNN
+    const target = `u${USER_ID}.wl${String(id).padStart(3, '0')}.sendgrid.net`;
+    const dns: Record<string, DnsEntry> = automatic
+      ? {
+          mail_cname: { valid: false, type: 'cname', host: `${label}.${domain}`, data: target },
+          dkim1: { valid: false, type: 'cname', host: `s1._domainkey.${domain}`, data: `s1.domainkey.${target}` },
+          dkim2: { valid: false, type: 'cname', host: `s2._domainkey.${domain}`, data: `s2.domainkey.${target}` },
+        }
+      : {
+          mail_server: { valid: false, type: 'mx', host: `${label}.${domain}`, data: 'mx.sendgrid.net' },
+          subdomain_spf: { valid: false, type: 'txt', host: `${label}.${domain}`, data: 'v=spf1 include:sendgrid.net ~all' },
+          dkim: { valid: false, type: 'txt', host: `m1._domainkey.${domain}`, data: 'k=rsa; t=s; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC' },
+        };
+    const d: Domain = { id, domain, subdomain: label, automatic_security: automatic, valid: false, dns, published: new Map(Object.keys(dns).map((k) => [k, false])) };
+    domains.set(id, d);
+    return d;
+  }
+
+  const view = (d: Domain) => ({
+    id: d.id, user_id: USER_ID, subdomain: d.subdomain, domain: d.domain, username: 'mailsetup-test', ips: [],
+    custom_spf: false, default: false, legacy: false, automatic_security: d.automatic_security, valid: d.valid, dns: d.dns,
+  });
+
+  function validate(d: Domain) {
+    const validation_results: Record<string, { valid: boolean; reason: string | null }> = {};
+    for (const [key, entry] of Object.entries(d.dns)) {
+      entry.valid = d.published.get(key) === true;
+      validation_results[key] = {
+        valid: entry.valid,
+        reason: entry.valid ? null : `Expected ${entry.type.toUpperCase()} record at "${entry.host}" to match "${entry.data}".`,
+      };
+    }
+    d.valid = Object.values(d.dns).every((e) => e.valid);
+    return { id: d.id, valid: d.valid, validation_results };
+  }
+
+  /** Returns true when a fault answered (or swallowed) the request. */
+  function applyFault(res: ServerResponse, run: () => void): boolean {
+    if (!fault || fault.left <= 0) return false;
+    const f = fault.fault;
+    if (--fault.left <= 0) fault = null;
+    switch (f.kind) {
+      case 'auth': error(res, 401, 'authorization required'); return true;
+      case 'forbidden': error(res, 403, 'access forbidden'); return true;
+      case 'server-error': error(res, 500, 'internal server error'); return true;
+      case 'rate-limit': {
+        const wait = f.retryAfterSeconds ?? 1;
+        const headers: Record<string, string> = { 'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + wait) };
+        if (f.retryAfterSeconds !== null) headers['retry-after'] = String(f.retryAfterSeconds);
+        error(res, 429, 'too many requests', null, headers);
+        return true;
+      }
+      case 'malformed':
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"id": 1, "domain": "<html>502 Bad Gateway');
+        return true;
+      case 'reset':
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
+        res.write('{"id": 1, "dns": {');
+        setImmediate(() => res.socket?.destroy());
+        return true;
+      case 'slow': {
+        const t = setTimeout(() => { timers.delete(t); if (!res.destroyed) run(); }, f.delayMs);
+        timers.add(t);
+        return true;
+      }
+    }
+  }
+
+  function route(method: string, path: string, query: URLSearchParams, body: unknown, res: ServerResponse): void {
+    const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
+    let m: RegExpExecArray | null;
+    if (path === '/v3/whitelabel/domains' && method === 'POST') {
+      const domain = typeof b.domain === 'string' ? b.domain.toLowerCase() : '';
+      if (!DOMAIN.test(domain)) return error(res, 400, 'invalid domain', 'domain');
+      const sub = typeof b.subdomain === 'string' && b.subdomain !== '' ? b.subdomain.toLowerCase() : null;
+      if (sub !== null && !LABEL.test(sub)) return error(res, 400, 'invalid subdomain', 'subdomain');
+      return send(res, 201, view(create(domain, sub, b.automatic_security !== false)));
+    }
+    if (path === '/v3/whitelabel/domains' && method === 'GET') {
+      // A substring filter on purpose: the API does not promise an exact one, so adapters must match.
+      const q = (query.get('domain') ?? '').toLowerCase();
+      const offset = Number(query.get('offset') ?? 0);
+      const limit = Number(query.get('limit') ?? 50);
+      const hits = [...domains.values()].filter((d) => d.domain.includes(q)).slice(offset, offset + limit);
+      return send(res, 200, hits.map(view));
+    }
+    if ((m = /^\/v3\/whitelabel\/domains\/(\d+)(\/validate)?$/.exec(path))) {
+      const d = domains.get(Number(m[1]));
+      if (!d) return error(res, 404, 'authenticated domain not found');
+      if (m[2] && method === 'POST') return send(res, 200, validate(d));
+      if (!m[2] && method === 'GET') return send(res, 200, view(d));
+      if (!m[2] && method === 'DELETE') { domains.delete(d.id); return send(res, 204); }
+    }
+    if (path === '/v3/verified_senders' && method === 'POST') {
+      for (const f of ['nickname', 'from_email', 'reply_to']) if (typeof b[f] !== 'string' || b[f] === '') return error(res, 400, `${f} is required`, f);
+      const email = (b.from_email as string).toLowerCase();
+      if ([...senders.values()].some((s) => s.from_email === email)) return error(res, 400, 'already exists', 'from_email');
+      const s: Sender = { id: nextSender++, nickname: b.nickname as string, from_email: email, reply_to: b.reply_to as string, verified: false };
+      senders.set(s.id, s);
+      return send(res, 201, { ...s, locked: false });
+    }
+    if (path === '/v3/verified_senders' && method === 'GET') {
+      const id = query.get('id');
+      const after = Number(query.get('lastSeenID') ?? 0);
+      const limit = Number(query.get('limit') ?? 100);
+      const all = [...senders.values()].filter((s) => (id === null ? s.id > after : String(s.id) === id));
+      return send(res, 200, { results: all.slice(0, limit).map((s) => ({ ...s, locked: false })) });
+    }
+    if ((m = /^\/v3\/verified_senders\/resend\/(\d+)$/.exec(path)) && method === 'POST') {
+      return senders.has(Number(m[1])) ? send(res, 204) : error(res, 404, 'resource not found');
+    }
+    return error(res, 404, 'resource not found');
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://emulator');
+      const method = req.method ?? 'GET';
+      const text = Buffer.concat(chunks).toString('utf8');
+      let body: unknown;
+      let badJson = false;
+      try { body = text === '' ? undefined : JSON.parse(text); } catch { badJson = true; }
+      const authorization = req.headers.authorization ?? null;
+      requests.push({ method, path: url.pathname });
+      calls.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), body, authorization });
+      const run = (): void => {
+        if (authorization === null) return error(res, 401, 'authorization required');
+        if (authorization !== `Bearer ${KEY}`) return error(res, 401, 'The provided authorization grant is invalid, expired, or revoked');
+        if (badJson) return error(res, 400, 'invalid JSON in request body');
+        route(method, url.pathname, url.searchParams, body, res);
+      };
+      if (!applyFault(res, run)) run();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const named = (domain: string) => [...domains.values()].filter((d) => d.domain === domain.toLowerCase());
+
+  return {
+    baseUrl,
+    env: { SENDGRID_API_KEY: KEY, SENDGRID_BASE_URL: baseUrl },
+    credentialEnv: ['SENDGRID_API_KEY'],
+    requests,
+    calls,
+    fail(f, times = 1) { fault = times > 0 ? { fault: f, left: times } : null; },
+    setVerified(domain) { for (const d of named(domain)) for (const k of d.published.keys()) d.published.set(k, true); },
+    setRecordPublished(domain, key, published) { for (const d of named(domain)) d.published.set(key, published); },
+    seed(domain) { if (named(domain).length === 0) create(domain.toLowerCase(), null, true); },
+    hasDomain: (domain) => named(domain).length > 0,
+    setSenderVerified(email) { for (const s of senders.values()) if (s.from_email === email.toLowerCase()) s.verified = true; },
+    hasSender: (email) => [...senders.values()].some((s) => s.from_email === email.toLowerCase()),
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
