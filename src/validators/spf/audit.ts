@@ -201,7 +201,7 @@ async function buildTerm(raw: string, kind: DnsTermKind, spec: DomainSpec | null
   // A null MX (RFC 7505, exchange ".") names no host: nothing to look up.
   const names = [...new Set(mx.records.flatMap((r) => (r.type === 'MX' && norm(r.data.exchange) !== '' ? [norm(r.data.exchange)] : [])))];
   const listed = mx.records.length;
-  if (listed > SPF_MAX_MX_NAMES) return { ...t, state: 'too-many-mx', exchanges: names.map((name) => ({ name, void: false })) };
+  if (listed > SPF_MAX_MX_NAMES) return { ...t, state: 'too-many-mx' };
   const found = await Promise.all(names.map((name) => addresses(name, ctx)));
   const failed = found.find((f) => f.failure);
   if (failed) return { ...t, state: 'failed', failure: failed.failure! };
@@ -236,7 +236,6 @@ function judge(node: SpfNode, st: { lookups: number; voids: number }): SpfVerdic
   }
   return null;
 }
-
 
 /** Turn the tree into findings: every node and term says what it found, then the whole-tree limits. */
 function report(tree: SpfNode, expectIncludes: readonly string[]): Finding[] {
@@ -370,8 +369,8 @@ export async function auditSpf(domain: string, lookup: Lookup, opts: { expectInc
   let tree = await buildNode(name, 'root', [], ctx);
   const extra: Finding[] = [];
   let quoted: string | null = null;
-  if (tree.state === 'missing' || tree.state === 'multiple') {
-    const values = txtValues(await ctx.ask(name, 'TXT'));
+  if (tree.state !== 'failed') {
+    const values = txtValues(await ctx.ask(name, 'TXT')); // answered from the cache
     if (values.some((v) => /^spf2\.0\//i.test(v))) {
       extra.push(finding('SPF_SENDER_ID', name, null, 'An obsolete Sender ID (spf2.0) record is published here; receivers ignore it.'));
     }
