@@ -1,7 +1,7 @@
 // npm run bench: start-up and `validate` cost as ratios over `node -e 0`, measured side by side
 // (interleaved, same run), plus how many DNS questions `validate` sent vs how many distinct ones
 // it needed. Medians of RUNS runs each.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedDns } from '../dist/embedded-server.js';
@@ -32,18 +32,30 @@ const cases = [
   { label: 'mailsetup validate --selector s1', cmd: process.execPath, args: [bin, 'validate', 'bench.example.test', '--selector', 's1', '--resolver', dns.address] },
 ];
 
-function timeOnce(c) {
+// Asynchronous spawn: the embedded DNS server lives in this process and must keep answering.
+function run(cmd, args) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('close', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+async function timeOnce(c) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(c.cmd, c.args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+  const r = await run(c.cmd, c.args);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   if (r.status !== 0) throw new Error(`${c.label} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
 
 // One warm-up each, then interleave so machine noise hits every case alike.
-for (const c of cases) timeOnce(c);
+for (const c of cases) await timeOnce(c);
 const samples = cases.map(() => []);
-for (let i = 0; i < RUNS; i++) cases.forEach((c, j) => samples[j].push(timeOnce(c)));
+for (let i = 0; i < RUNS; i++) for (const [j, c] of cases.entries()) samples[j].push(await timeOnce(c));
 const median = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const base = median(samples[0]);
 
@@ -60,7 +72,7 @@ cases.forEach((c, j) => {
 
 // DNS questions: one fresh validate run, count what reached the server vs distinct questions.
 dns.queries.length = 0;
-const r = spawnSync(process.execPath, [bin, 'validate', 'bench.example.test', '--selector', 's1', '--resolver', dns.address, '--json'], { encoding: 'utf8' });
+const r = await run(process.execPath, [bin, 'validate', 'bench.example.test', '--selector', 's1', '--resolver', dns.address, '--json']);
 const report = JSON.parse(r.stdout);
 const distinct = new Set(dns.queries.map((q) => `${q.name}|${q.type}`)).size;
 const received = dns.queries.filter((q) => q.transport === 'udp').length;

@@ -86,6 +86,13 @@ describe('mailgun: adapter against the emulator', () => {
     expect(e).toMatchObject({ code: 'DOMAIN_NOT_FOUND' });
   });
 
+  it('a stored id that is not a host name never reaches the URL path', async () => {
+    const p = await createMailgunProvider(ctx());
+    const before = emu.requests.length;
+    await expect(p.remove('x.example.com', '../v3/domains/other.example.com')).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    expect(emu.requests.length).toBe(before);
+  });
+
   it('--dkim byo is refused as unsupported', async () => {
     const p = await createMailgunProvider(ctx());
     await expect(p.register({ domain: 'byo.example.com', dkim: 'byo' })).rejects.toMatchObject({ code: 'PROVIDER_UNSUPPORTED' });

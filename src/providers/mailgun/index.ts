@@ -75,7 +75,7 @@ export const createMailgunProvider: ProviderFactory = async (ctx: ProviderContex
 
   /** The SDK puts the name into the URL path unencoded: refuse anything that is not a plain host name. */
   function nameOf(domain: string, providerId: string): string {
-    const name = nameOf(domain, providerId);
+    const name = normaliseName(providerId || domain);
     if (HOST.test(name)) return name;
     throw new MailsetupError('CONFIG_INVALID', `the stored Mailgun id "${providerId}" for ${domain} is not a domain name`, {
       hint: `Fix providerId for ${domain} in the state file (Mailgun's id is the domain name).`,
