@@ -23,6 +23,8 @@ export interface Context {
   dns: DnsEngine;
   /** Recursive resolvers: --resolver, else the system's. */
   resolvers: string[];
+  /** Whether --resolver was given (it then replaces the public comparator set too). */
+  resolversGiven: boolean;
   /** --authoritative servers, when given (skip NS discovery). */
   authoritative: string[];
   timeoutMs: number;
@@ -45,6 +47,7 @@ export function createContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process
     store: () => (store ??= openStateStore({ flag: g.config, env, cwd: process.cwd() })),
     dns: new DnsEngine({ timeoutMs, retries: 1, concurrency: 16 }),
     resolvers,
+    resolversGiven: !!(g.resolver && g.resolver.length > 0),
     authoritative: g.authoritative ?? [],
     timeoutMs,
     env,

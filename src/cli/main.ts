@@ -20,6 +20,8 @@ export interface Handlers {
   records: () => Promise<Handler>;
   list: () => Promise<Handler>;
   remove: () => Promise<Handler>;
+  verify: () => Promise<Handler>;
+  watch: () => Promise<Handler>;
 }
 
 const defaultHandlers: Handlers = {
@@ -28,6 +30,8 @@ const defaultHandlers: Handlers = {
   records: async () => (await import('./commands/records.js')).recordsCommand,
   list: async () => (await import('./commands/list.js')).listCommand,
   remove: async () => (await import('./commands/remove.js')).removeCommand,
+  verify: async () => (await import('./commands/verify.js')).verifyCommand,
+  watch: async () => (await import('./commands/watch.js')).watchCommand,
 };
 
 function collectServer(value: string, previous: string[] = []): string[] {
@@ -73,9 +77,23 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
   const run = (name: keyof Handlers) => async (...params: unknown[]) => {
     const cmd = params[params.length - 1] as Command;
     const options = params[params.length - 2] as Record<string, unknown>;
-    const args = params.slice(0, -2).filter((p): p is string => typeof p === 'string');
+    // Variadic arguments arrive as one array; optional ones as undefined.
+    const args = params.slice(0, -2).flat().filter((p): p is string => typeof p === 'string');
     const handler = await handlers[name]();
-    result.exitCode = await handler(args, options, cmd.optsWithGlobals() as GlobalOptions);
+    const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
+    // watch has its own --timeout (the deadline), but commander hands a --timeout written after the
+    // command name to the global option (network timeout). Give it back to watch.
+    if (name === 'watch') {
+      const raw = ((cmd.parent as unknown as { rawArgs?: string[] } | null)?.rawArgs ?? []);
+      const at = raw.indexOf('watch');
+      const own = raw.findIndex((a, i) => i > at && (a === '--timeout' || a.startsWith('--timeout=')));
+      if (at >= 0 && own > at && globals.timeout !== undefined) {
+        options.timeout = raw[own]!.includes('=') ? raw[own]!.split('=')[1] : raw[own + 1];
+        const before = raw.slice(0, at).findIndex((a) => a === '--timeout' || a.startsWith('--timeout='));
+        if (before === -1) delete globals.timeout;
+      }
+    }
+    result.exitCode = await handler(args, options, globals);
   };
 
   program
@@ -100,6 +118,26 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('--for <host>', 'shape names and values for a DNS host\'s UI: generic, cloudflare, route53, godaddy, namecheap')
     .option('--zone <zone>', 'the DNS zone the names are relative to (default: the organisational domain)')
     .action(run('records'));
+
+  program
+    .command('verify')
+    .description('check every stored record on the authoritative servers and resolvers, and the provider\'s verdict')
+    .argument('[domain...]', 'domains in the state file')
+    .option('--all', 'every domain in the state file, concurrently')
+    .option('--exit-code', 'exit 0 verified, 1 pending, 2 failed (69 when it could not check)')
+    .option('--no-provider', 'check DNS against the stored records only (no credentials needed)')
+    .option('--refresh', 're-read the record list from the provider first')
+    .action(run('verify'));
+
+  program
+    .command('watch')
+    .description('re-verify every interval until everything is verified')
+    .argument('<domain...>', 'domains in the state file')
+    .option('--interval <duration>', 'time between checks (default 30s)')
+    .option('--timeout <duration>', 'give up after this long (default 60m)')
+    .option('--exit-code', 'on timeout exit 1 (pending) or 2 (failed) instead of 0')
+    .option('--no-provider', 'until DNS is verified; do not ask the provider')
+    .action(run('watch'));
 
   program
     .command('list')

@@ -14,3 +14,9 @@ export function createLimiter(limit: number): <T>(task: () => Promise<T>) => Pro
     next();
   });
 }
+
+/** Map with at most `limit` calls in flight; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const run = createLimiter(limit);
+  return Promise.all(items.map((item, i) => run(() => fn(item, i))));
+}

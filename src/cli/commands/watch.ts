@@ -1,0 +1,76 @@
+import { runWatch, type Round } from '../../core/watch.js';
+import { verifyExitCode } from '../../core/verify.js';
+import { renderVerify, verifyDocument } from '../../render/verify.js';
+import { parseDuration } from '../../util/duration.js';
+import { EXIT } from '../../errors.js';
+import { createContext, type GlobalOptions } from '../context.js';
+import { resolveTargets, verifyDeps } from './verify.js';
+
+const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+  const t = setTimeout(done, ms);
+  function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
+  signal.addEventListener('abort', done);
+});
+
+const fmt = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`);
+
+export async function watchCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const ctx = createContext(globals);
+  const intervalMs = parseDuration(String(options.interval ?? '30s'), '--interval');
+  const timeoutMs = parseDuration(String(options.timeout ?? '60m'), '--timeout');
+  const domains = await resolveTargets(ctx, args, false);
+  const noProvider = options.provider === false;
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+
+  // Three renderings: JSON Lines; a live redrawn view on a terminal; one plain line per change elsewhere.
+  const live = !ctx.out.json && ctx.out.interactive;
+  let spinner: { text: string; start(): unknown; stop(): unknown; clear(): unknown } | null = null;
+  let drawn = 0;
+  if (live) {
+    const { default: ora } = await import('ora');
+    spinner = ora({ text: 'checking…', stream: process.stdout, discardStdin: false });
+  }
+  const onRound = (round: Round) => {
+    if (ctx.out.json) {
+      const docs = round.results.map(verifyDocument);
+      process.stdout.write(JSON.stringify(docs.length === 1 ? docs[0] : docs) + '\n');
+      return;
+    }
+    if (live && spinner) {
+      spinner.stop();
+      if (drawn) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
+      const lines = round.results.flatMap((v) => renderVerify(v, ctx.out.colorLevel));
+      const changed = round.changes.length && round.n > 1 ? [`changed: ${round.changes.map((c) => `${c.what} ${c.from ?? '—'} → ${c.to}`).join('; ')}`] : [];
+      const all = [...lines, ...changed];
+      process.stdout.write(all.join('\n') + '\n');
+      drawn = all.length;
+      if (!round.done) {
+        spinner.text = `round ${round.n}, ${fmt(round.elapsedMs)} elapsed — next check in ${fmt(intervalMs)} (Ctrl-C to stop)`;
+        spinner.start();
+      }
+      return;
+    }
+    for (const ch of round.changes) {
+      ctx.out.line(`[${fmt(round.elapsedMs)}] ${ch.domain} ${ch.what}: ${ch.from ? `${ch.from} → ` : ''}${ch.to}`);
+    }
+  };
+  const outcome = await runWatch(domains, { noProvider, refresh: false, intervalMs, timeoutMs }, verifyDeps(ctx), {
+    now: () => Date.now(), sleep, onRound, signal: controller.signal,
+  });
+  spinner?.stop();
+  process.off('SIGINT', onSigint);
+  process.off('SIGTERM', onSigint);
+  if (outcome.reason === 'verified') {
+    ctx.out.note(`All verified for ${domains.join(', ')}.`);
+    return EXIT.OK;
+  }
+  if (outcome.reason === 'interrupted') {
+    ctx.out.note('Stopped; the last state is saved.');
+    return 130;
+  }
+  ctx.out.note(`Timed out after ${fmt(timeoutMs)}; not everything is verified yet.`);
+  return options.exitCode ? (verifyExitCode(outcome.last) === 2 ? EXIT.FAILED : EXIT.PENDING) : EXIT.OK;
+}
