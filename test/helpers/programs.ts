@@ -65,14 +65,17 @@ function stopper(proc: ChildProcess, dir: string): () => Promise<void> {
   };
 }
 
-/** Start BIND9 serving `zones` (name → zone-file text), optionally with extra named.conf text. */
-export async function startNamed(zones: Record<string, string>, extraConf = ''): Promise<RunningServer> {
+/**
+ * Start BIND9 serving `zones` (name → zone-file text), optionally with extra named.conf text (e.g. a
+ * `key` stanza) and extra options per zone (e.g. `update-policy { grant k. zonesub ANY; };`).
+ */
+export async function startNamed(zones: Record<string, string>, extraConf = '', zoneOptions: Record<string, string> = {}): Promise<RunningServer> {
   if (!NAMED) throw new Error('named is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'mailsetup-named-'));
   const port = await freePort();
   const zoneConf = Object.entries(zones).map(([name, text]) => {
     writeFileSync(join(dir, `db.${name}`), text);
-    return `zone "${name}" { type primary; file "${join(dir, `db.${name}`)}"; };`;
+    return `zone "${name}" { type primary; file "${join(dir, `db.${name}`)}"; ${zoneOptions[name] ?? ''} };`;
   }).join('\n');
   writeFileSync(join(dir, 'named.conf'), `
 options {
