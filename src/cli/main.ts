@@ -3,9 +3,10 @@
  * turns errors into output and exit statuses. Command modules are imported only when their command
  * runs, so `--help` loads commander and nothing else.
  */
+import { isIP } from 'node:net';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { MailsetupError, EXIT } from '../errors.js';
-import { parseServer } from '../dns/wire.js';
+import { parseServer } from '../dns/server-address.js';
 import { parseDuration } from '../util/duration.js';
 import { createOutput } from '../render/output.js';
 import { renderError } from '../render/error.js';
@@ -22,6 +23,8 @@ export interface Handlers {
   remove: () => Promise<Handler>;
   verify: () => Promise<Handler>;
   watch: () => Promise<Handler>;
+  autoconfig: () => Promise<Handler>;
+  demo: () => Promise<Handler>;
 }
 
 const defaultHandlers: Handlers = {
@@ -32,11 +35,19 @@ const defaultHandlers: Handlers = {
   remove: async () => (await import('./commands/remove.js')).removeCommand,
   verify: async () => (await import('./commands/verify.js')).verifyCommand,
   watch: async () => (await import('./commands/watch.js')).watchCommand,
+  autoconfig: async () => (await import('./commands/autoconfig.js')).autoconfigCommand,
+  demo: async () => (await import('./commands/demo.js')).demoCommand,
 };
 
 function collectServer(value: string, previous: string[] = []): string[] {
   if (!parseServer(value)) throw new InvalidArgumentError(`"${value}" is not an IP address with an optional port (ip, ip:port, [ipv6]:port).`);
   return [...previous, value];
+}
+
+/** `validate --ip`: the SMTP client address to evaluate SPF for; checked at parse time (exit 64). */
+function ipArg(value: string): string {
+  if (isIP(value) === 0) throw new InvalidArgumentError(`"${value}" is not an IPv4 or IPv6 address (such as 192.0.2.1 or 2001:db8::1).`);
+  return value;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -69,6 +80,8 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .argument('<domain|email>', 'the domain, or an address whose domain to audit')
     .option('-s, --selector <selector>', 'DKIM selector to check (repeatable; default: probe common selectors)', collect)
     .option('--exit-code', 'exit 2 when any finding is an error')
+    .option('--ip <address>', 'also run SPF check_host() for this client address and show the trace', ipArg)
+    .option('--helo <name>', 'with --ip: the HELO/EHLO name, taken as given (default: the domain)')
     .action(async (target: string, options: Record<string, unknown>, cmd: Command) => {
       const handler = await handlers.validate();
       result.exitCode = await handler([target], options, cmd.optsWithGlobals() as GlobalOptions);
@@ -138,6 +151,23 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('--exit-code', 'on timeout exit 1 (pending) or 2 (failed) instead of 0')
     .option('--no-provider', 'until DNS is verified; do not ask the provider')
     .action(run('watch'));
+
+  program
+    .command('autoconfig')
+    .description('write the records through the DNS host\'s API: plan, confirm, apply, re-check')
+    .argument('<domain>', 'a domain in the state file')
+    .option('--dns <host>', 'cloudflare, route53, resellerclub or rfc2136 (default: detected from the zone\'s NS)')
+    .option('--dry-run', 'print the plan and stop')
+    .option('-y, --yes', 'apply without asking')
+    .option('--ttl <seconds>', 'TTL of the records written (default 3600)')
+    .option('--watch', 'after applying, watch until everything is verified')
+    .option('--no-provider', 'check DNS only afterwards (no provider credentials needed)')
+    .action(run('autoconfig'));
+
+  program
+    .command('demo')
+    .description('the whole flow offline in under a minute: add → records → autoconfig → watch → verified')
+    .action(run('demo'));
 
   program
     .command('list')

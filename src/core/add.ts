@@ -7,17 +7,17 @@ import type { Identity } from '../model/domain-name.js';
 import { organisationalDomain } from '../model/domain-name.js';
 import { makeRecord, type DnsRecord } from '../model/record.js';
 import { MailsetupError } from '../errors.js';
-import type { EmailProvider, ProviderId, RegisterOptions } from '../providers/types.js';
+import type { EmailProvider, RegisterOptions } from '../providers/types.js';
 import type { Lookup } from '../dns/types.js';
 import { auditDmarc, type DmarcDetail } from '../validators/dmarc.js';
-import type { DomainState, StateFile } from '../state/schema.js';
+import type { DomainState, StateFile, StoredProviderId } from '../state/schema.js';
 import { recordStatus, type StateStore } from '../state/store.js';
 
 export type DmarcChoice = 'none' | 'quarantine' | 'reject' | 'skip';
 
 export interface AddOptions {
   identity: Identity;
-  provider: ProviderId;
+  provider: StoredProviderId;
   register: Omit<RegisterOptions, 'domain'>;
   dmarc: DmarcChoice;
   dmarcRua?: string;

@@ -12,6 +12,7 @@ import { auditDmarc } from '../validators/dmarc.js';
 import { auditDkim } from '../validators/dkim.js';
 import { auditMx } from '../validators/mx.js';
 import { auditCname } from '../validators/cname.js';
+import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
 import { findMisplaced, isQuoted, quotedFinding } from '../validators/diagnose.js';
 import { statusFromFindings } from '../model/finding.js';
 import { txtValues } from '../dns/types.js';
@@ -19,6 +20,17 @@ import { txtValues } from '../dns/types.js';
 export interface ValidateOptions {
   identity: Identity;
   selectors?: string[];
+  /** `--ip`: also run SPF check_host() for this client address (`--helo`: the HELO name, default the domain). */
+  ip?: string;
+  helo?: string;
+}
+
+/** `validate --ip`: the check_host() result with what it was asked about. */
+export interface SpfEvaluationReport extends SpfEvaluation {
+  ip: string;
+  domain: string;
+  sender: string;
+  helo: string;
 }
 
 export interface ValidateReport {
@@ -32,6 +44,8 @@ export interface ValidateReport {
   /** True when no check could be made at all (every lookup failed). */
   unreachable: boolean;
   dns: { servers: string[]; questions: number; asked: number };
+  /** Present with `--ip`. */
+  spf?: SpfEvaluationReport;
 }
 
 export interface ValidateDeps {
@@ -61,6 +75,7 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const domain = opts.identity.domain;
   const lookup = validateLookup(domain, deps);
   const dkimOpts = opts.selectors && opts.selectors.length > 0 ? { selectors: opts.selectors } : {};
+  const evaluation = opts.ip ? evaluateSpf(opts, deps) : undefined;
   const [spf, dmarc, dkim, mx] = await Promise.all([
     auditSpf(domain, lookup),
     auditDmarc(domain, lookup),
@@ -89,8 +104,21 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
     provider: [...providers][0] ?? null,
     providers: [...providers],
     unreachable,
+    ...(evaluation ? { spf: await evaluation } : {}),
     dns: { servers: deps.authoritative.length > 0 ? [...deps.authoritative, ...deps.resolvers] : deps.resolvers, questions: deps.dns.sent, asked: deps.dns.asked },
   };
+}
+
+/**
+ * check_host() as a receiver runs it: through the recursive resolvers only (DESIGN.md), on the same
+ * memoised engine as the audit, so questions both need are asked once.
+ */
+async function evaluateSpf(opts: ValidateOptions, deps: ValidateDeps): Promise<SpfEvaluationReport> {
+  const domain = opts.identity.domain;
+  const sender = opts.identity.email ?? `postmaster@${domain}`;
+  const helo = opts.helo ?? domain;
+  const result = await checkHost(opts.ip!, domain, sender, deps.dns.lookupVia(deps.resolvers, true), { helo });
+  return { ip: opts.ip!, domain, sender, helo, ...result };
 }
 
 function addFinding(check: CheckResult, f: Finding): void {

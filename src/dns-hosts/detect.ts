@@ -16,8 +16,8 @@ export interface HostPattern {
 }
 
 export const HOST_PATTERNS: readonly HostPattern[] = [
-  { id: 'cloudflare', name: 'Cloudflare', pattern: /\.ns\.cloudflare\.com$/, recordsFor: 'cloudflare', writer: false },
-  { id: 'route53', name: 'Amazon Route 53', pattern: /^ns-\d+\.awsdns-\d+\.(com|net|org|co\.uk)$/, recordsFor: 'route53', writer: false },
+  { id: 'cloudflare', name: 'Cloudflare', pattern: /\.ns\.cloudflare\.com$/, recordsFor: 'cloudflare', writer: true },
+  { id: 'route53', name: 'Amazon Route 53', pattern: /^ns-\d+\.awsdns-\d+\.(com|net|org|co\.uk)$/, recordsFor: 'route53', writer: true },
   { id: 'godaddy', name: 'GoDaddy', pattern: /\.domaincontrol\.com$/, recordsFor: 'godaddy', writer: false },
   { id: 'namecheap', name: 'Namecheap', pattern: /\.registrar-servers\.com$/, recordsFor: 'namecheap', writer: false },
   { id: 'google', name: 'Google Cloud DNS', pattern: /^ns-cloud-[a-e][1-4]\.googledomains\.com$/, recordsFor: 'generic', writer: false },
@@ -32,7 +32,7 @@ export const HOST_PATTERNS: readonly HostPattern[] = [
   { id: 'gandi', name: 'Gandi', pattern: /\.gandi\.net$/, recordsFor: 'generic', writer: false },
   { id: 'porkbun', name: 'Porkbun', pattern: /\.porkbun\.com$/, recordsFor: 'generic', writer: false },
   { id: 'linode', name: 'Linode / Akamai', pattern: /^ns[1-5]\.linode\.com$/, recordsFor: 'generic', writer: false },
-  { id: 'resellerclub', name: 'ResellerClub', pattern: /^dns[1-4]\.resellerclub\.com$/, recordsFor: 'generic', writer: false },
+  { id: 'resellerclub', name: 'ResellerClub', pattern: /^dns[1-4]\.resellerclub\.com$/, recordsFor: 'generic', writer: true },
 ];
 
 /** The host all NS names agree on, or null. */

@@ -52,7 +52,7 @@ export interface HostCapabilities {
 }
 
 export interface DnsHostWriter {
-  readonly id: HostId;
+  readonly id: HostId | 'zonefile';
   readonly capabilities: HostCapabilities;
   /** The zone that holds `name` (the longest matching zone the credentials can see). */
   findZone(name: string): Promise<HostZone>;

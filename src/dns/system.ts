@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseServer } from './wire.js';
+import { parseServer } from './server-address.js';
 
 /** Nameservers from /etc/resolv.conf (the system's resolvers), in order; 127.0.0.1 when none. */
 export function systemResolvers(path = '/etc/resolv.conf'): string[] {

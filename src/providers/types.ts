@@ -56,7 +56,7 @@ export interface RegisterResult {
 export interface SenderResult { email: string; providerId: string; status: ProviderStatus }
 
 export interface EmailProvider {
-  readonly id: ProviderId;
+  readonly id: ProviderId | 'sandbox';
   readonly capabilities: ProviderCapabilities;
   /** Create the domain identity, or adopt it when the provider already has it. */
   register(options: RegisterOptions): Promise<RegisterResult>;

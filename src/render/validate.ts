@@ -6,6 +6,7 @@ import { Chalk } from 'chalk';
 import Table from 'cli-table3';
 import type { ValidateReport } from '../core/validate.js';
 import type { CheckResult, Finding } from '../model/finding.js';
+import { renderSpfEvaluation } from './spf-eval.js';
 
 export const PROVIDER_NAMES: Record<string, string> = {
   ses: 'Amazon SES', sendgrid: 'SendGrid', mailgun: 'Mailgun', resend: 'Resend', google: 'Google Workspace',
@@ -91,6 +92,7 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
       if (f.hint) lines.push(`    ${c.gray('fix:')} ${f.hint}`);
     }
   }
+  if (report.spf) lines.push('', ...renderSpfEvaluation(report.spf, c));
   lines.push('');
   const errors = findings.filter((x) => x.f.severity === 'error').length;
   const warnings = findings.filter((x) => x.f.severity === 'warning').length;

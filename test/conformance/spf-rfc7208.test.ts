@@ -10,18 +10,11 @@
  * check_host() evaluate, the case is excluded by `pathDependent` below, and every exclusion is
  * listed with its reason in EXCLUDED (the test fails if the two ever differ).
  */
-import { readFileSync } from 'node:fs';
-import { loadAll } from 'js-yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWireLookup } from '../../src/dns/client.js';
 import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
-import type { RRType } from '../../src/dns/types.js';
-import type { ZoneData, ZoneFault, ZoneRecord } from '../../src/dns/zone.js';
 import { auditSpf, type SpfAudit, type SpfVerdict } from '../../src/validators/spf/audit.js';
-
-type SuiteResult = 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'permerror' | 'temperror';
-interface SuiteTest { helo: string; host: string; mailfrom: string; result: SuiteResult | SuiteResult[]; spec?: string }
-interface Scenario { description: string; tests: Record<string, SuiteTest>; zonedata?: Record<string, Array<string | Record<string, unknown>>> }
+import { expectedResults, identity, loadSuite, toZone, type SuiteResult } from '../helpers/spf-suite.js';
 
 /** Every excluded test, keyed `scenario / test`, with why the suite's result is not the record's alone. */
 const EXCLUDED: Record<string, string> = {
@@ -29,62 +22,6 @@ const EXCLUDED: Record<string, string> = {
     'the record needs 11 lookups (a, include:inc = 1 + 8, mx); the suite\'s client matches ip4:1.2.3.4 before the 11th term, ' +
     'so its check_host() passes; the record still exceeds the limit for any client that reaches "mx"',
 };
-
-const ALL_TYPES: RRType[] = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'TXT', 'SPF'];
-
-/** HARNESS.md §1 rules 2-7 (pyspf testspf.py semantics) turned into ZoneData. */
-function toZone(scenario: Scenario): ZoneData {
-  const records: ZoneRecord[] = [];
-  const faults: ZoneFault[] = [];
-  for (const [owner, entries] of Object.entries(scenario.zonedata ?? {})) {
-    const name = owner.toLowerCase();
-    const hasTxt = entries.some((e) => typeof e === 'object' && 'TXT' in e);
-    const generated: ZoneRecord[] = [];
-    const seen = new Set<string>();
-    let timedOut = false;
-    for (const entry of entries) {
-      if (typeof entry === 'string') {
-        // Rule 4: a bare TIMEOUT answers only the types listed before it; SPF→TXT copies come later.
-        if (entry === 'TIMEOUT' && !timedOut) {
-          for (const type of ALL_TYPES) if (!seen.has(type)) faults.push({ name, type, fault: 'timeout' });
-          timedOut = true;
-        }
-        continue;
-      }
-      for (const [type, value] of Object.entries(entry)) {
-        if (value === 'TIMEOUT') { faults.push({ name, type: type as RRType, fault: 'timeout' }); continue; }
-        if (value === 'NONE') continue; // rule 3: serves nothing (but still counts as "has TXT")
-        seen.add(type);
-        if (type === 'MX') {
-          const [preference, exchange] = value as [number, string];
-          records.push({ name, type: 'MX', data: { preference, exchange } });
-        } else if (type === 'TXT' || type === 'SPF') {
-          // Rule 6: a list is one RR of several strings ([] = zero strings); rule 7: \xNN stay latin-1 code points.
-          const data = Array.isArray(value) ? value.map(String) : String(value);
-          records.push({ name, type, data });
-          if (type === 'SPF' && !hasTxt) generated.push({ name, type: 'TXT', data }); // rule 2
-        } else {
-          records.push({ name, type: type as RRType, data: String(value) });
-        }
-      }
-    }
-    records.push(...generated);
-  }
-  // Rule 5: a missing name starting with "error." times out. Faults need exact names, so take every
-  // such name the scenario mentions.
-  const text = JSON.stringify(scenario);
-  for (const m of text.matchAll(/\berror\.[A-Za-z0-9.-]+/g)) {
-    const name = m[0].toLowerCase().replace(/\.$/, '');
-    if (!records.some((r) => r.name === name)) faults.push({ name, fault: 'timeout' });
-  }
-  return { records, faults };
-}
-
-/** Rule 10 and §4.3: the identity checked is the mail-from domain, or the HELO name when mail-from is empty. */
-function identity(t: SuiteTest): string {
-  const at = t.mailfrom.lastIndexOf('@');
-  return t.mailfrom === '' ? t.helo : t.mailfrom.slice(at + 1);
-}
 
 function acceptable(expected: SuiteResult[]): Set<SpfVerdict> {
   return new Set(expected.map((r): SpfVerdict => (r === 'permerror' || r === 'temperror' || r === 'none' ? r : 'ok')));
@@ -115,7 +52,7 @@ function pathDependent(expected: SuiteResult[], audit: SpfAudit): string | null 
 }
 
 describe('RFC 7208 test suite (OpenSPF, pyspf 2019.08 revision)', () => {
-  const scenarios = loadAll(readFileSync(new URL('../../../shared/conformance/spf/rfc7208-tests.yml', import.meta.url), 'latin1')) as Scenario[];
+  const scenarios = loadSuite('rfc7208-tests.yml');
   let dns: EmbeddedDns;
   beforeAll(async () => { dns = await startEmbeddedDns({ records: [] }); });
   afterAll(async () => { await dns?.close(); });
@@ -134,7 +71,7 @@ describe('RFC 7208 test suite (OpenSPF, pyspf 2019.08 revision)', () => {
       for (const [testName, t] of Object.entries(scenario.tests)) {
         total++;
         const key = `${scenario.description} / ${testName}`;
-        const expected = Array.isArray(t.result) ? t.result : [t.result];
+        const expected = expectedResults(t);
         const domain = identity(t);
         if (!audits.has(domain)) audits.set(domain, auditSpf(domain, lookup));
         const audit = await audits.get(domain)!;

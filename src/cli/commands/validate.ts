@@ -13,8 +13,14 @@ export async function validateCommand(args: string[], options: Record<string, un
       throw new MailsetupError('USAGE', `--selector: "${s}" is not a DKIM selector`, { hint: 'A selector is the label before ._domainkey, such as s1 or google.' });
     }
   }
+  const ip = options.ip as string | undefined;
+  const helo = options.helo as string | undefined;
+  if (helo !== undefined && ip === undefined) {
+    throw new MailsetupError('USAGE', '--helo needs --ip: the HELO name is only used to evaluate SPF for a client address', { hint: 'Add --ip <address>, for example --ip 192.0.2.1 --helo mail.example.com.' });
+  }
   ctx.out.debug(`resolvers: ${ctx.resolvers.join(', ')}${ctx.authoritative.length ? `; authoritative: ${ctx.authoritative.join(', ')}` : ''}`);
-  const report = await runValidate({ identity, selectors }, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative });
+  const report = await runValidate({ identity, selectors, ...(ip ? { ip } : {}), ...(helo !== undefined ? { helo } : {}) },
+    { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative });
   ctx.out.debug(`DNS questions: ${report.dns.questions} sent for ${report.dns.asked} asked`);
   if (ctx.out.json) {
     const { unreachable: _u, ...doc } = report;
@@ -22,7 +28,8 @@ export async function validateCommand(args: string[], options: Record<string, un
   } else {
     for (const line of renderValidate(report, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(line);
   }
-  if (report.unreachable) {
+  // With --ip the question asked is the SPF result, and DNS trouble is its answer (temperror), not exit 69.
+  if (report.unreachable && !report.spf) {
     if (!ctx.out.json) ctx.out.warn(`error: no DNS server answered for ${report.domain} [DNS_UNAVAILABLE]\nhint: Check the network or pass a reachable server with --resolver.`);
     return EXIT.UNAVAILABLE;
   }

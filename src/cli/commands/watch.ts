@@ -3,28 +3,22 @@ import { verifyExitCode } from '../../core/verify.js';
 import { renderVerify, verifyDocument } from '../../render/verify.js';
 import { parseDuration } from '../../util/duration.js';
 import { EXIT } from '../../errors.js';
-import { createContext, type GlobalOptions } from '../context.js';
+import { createContext, type Context, type GlobalOptions } from '../context.js';
 import { resolveTargets, verifyDeps } from './verify.js';
 
-const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
+export const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   const t = setTimeout(done, ms);
   function done() { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); }
   signal.addEventListener('abort', done);
 });
 
-const fmt = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`);
+export const fmt = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : `${Math.floor(ms / 60_000)}m${String(Math.round((ms % 60_000) / 1000)).padStart(2, '0')}s`);
 
-export async function watchCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  const ctx = createContext(globals);
-  const intervalMs = parseDuration(String(options.interval ?? '30s'), '--interval');
-  const timeoutMs = parseDuration(String(options.timeout ?? '60m'), '--timeout');
-  const domains = await resolveTargets(ctx, args, false);
-  const noProvider = options.provider === false;
-  const controller = new AbortController();
-  const onSigint = () => controller.abort();
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
-
+/**
+ * How a watch looks: JSON Lines with --json; one live view redrawn in place (with a spinner) on a
+ * terminal; one plain line per change anywhere else — never an escape code there.
+ */
+export async function watchView(ctx: Context, intervalMs: number): Promise<{ onRound: (round: Round) => void; stop: () => void }> {
   // Three renderings: JSON Lines; a live redrawn view on a terminal; one plain line per change elsewhere.
   const live = !ctx.out.json && ctx.out.interactive;
   let spinner: { text: string; start(): unknown; stop(): unknown; clear(): unknown } | null = null;
@@ -33,7 +27,7 @@ export async function watchCommand(args: string[], options: Record<string, unkno
     const { default: ora } = await import('ora');
     spinner = ora({ text: 'checking…', stream: process.stdout, discardStdin: false });
   }
-  const onRound = (round: Round) => {
+  const onRound = (round: Round): void => {
     if (ctx.out.json) {
       const docs = round.results.map(verifyDocument);
       process.stdout.write(JSON.stringify(docs.length === 1 ? docs[0] : docs) + '\n');
@@ -57,10 +51,25 @@ export async function watchCommand(args: string[], options: Record<string, unkno
       ctx.out.line(`[${fmt(round.elapsedMs)}] ${ch.domain} ${ch.what}: ${ch.from ? `${ch.from} → ` : ''}${ch.to}`);
     }
   };
+  return { onRound, stop: () => { spinner?.stop(); } };
+}
+
+export async function watchCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const ctx = createContext(globals);
+  const intervalMs = parseDuration(String(options.interval ?? '30s'), '--interval');
+  const timeoutMs = parseDuration(String(options.timeout ?? '60m'), '--timeout');
+  const domains = await resolveTargets(ctx, args, false);
+  const noProvider = options.provider === false;
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+
+  const view = await watchView(ctx, intervalMs);
   const outcome = await runWatch(domains, { noProvider, refresh: false, intervalMs, timeoutMs }, verifyDeps(ctx), {
-    now: () => Date.now(), sleep, onRound, signal: controller.signal,
+    now: () => Date.now(), sleep, onRound: view.onRound, signal: controller.signal,
   });
-  spinner?.stop();
+  view.stop();
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
   if (outcome.reason === 'verified') {

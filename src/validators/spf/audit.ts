@@ -15,11 +15,9 @@ import { isFailure, txtValues } from '../../dns/types.js';
 import type { CheckResult, Finding, Severity } from '../../model/finding.js';
 import { statusFromFindings } from '../../model/finding.js';
 import { parseSpf, selectSpfRecord, type Directive, type DomainSpec, type MechanismName, type SpfLint } from './parse.js';
-import { isIP } from 'node:net';
+import { SPF_MAX_LOOKUPS, SPF_MAX_MX_NAMES, SPF_MAX_VOID_LOOKUPS, domainProblem, nameProblem, normSpfName as norm } from './names.js';
 
-export const SPF_MAX_LOOKUPS = 10;
-export const SPF_MAX_VOID_LOOKUPS = 2;
-export const SPF_MAX_MX_NAMES = 10;
+export { SPF_MAX_LOOKUPS, SPF_MAX_MX_NAMES, SPF_MAX_VOID_LOOKUPS } from './names.js';
 /** Records expanded per audit; a DAG of includes can otherwise grow exponentially. */
 const MAX_EXPANSIONS = 40;
 
@@ -106,29 +104,6 @@ function finding(code: string, name: string, term: string | null, message: strin
   const [severity, hint] = CODES[code] ?? ['warning', null];
   return { severity, code, message, name, term, hint };
 }
-
-/** Can this name be put on the wire (RFC 1035 lengths, no empty label)? */
-function nameProblem(name: string): string | null {
-  if (name === '') return 'it is empty';
-  if (name.length > 253) return `it is ${name.length} characters long (the limit is 253)`;
-  for (const label of name.split('.')) {
-    if (label === '') return 'it has an empty label';
-    if (label.length > 63) return `the label "${label.slice(0, 20)}…" is longer than 63 characters`;
-  }
-  return null;
-}
-
-/** RFC 7208 §4.3: a malformed or single-label domain (or a domain literal) has no SPF: result none. */
-function domainProblem(domain: string): string | null {
-  if (/^\[.*\]$/.test(domain) || isIP(domain)) return 'it is an address literal, not a domain name';
-  if (/[\s\x00-\x1f\x7f]/.test(domain)) return 'it contains whitespace or control characters';
-  const why = nameProblem(domain);
-  if (why) return why;
-  if (!domain.includes('.')) return 'it is a single label, not a fully qualified domain';
-  return null;
-}
-
-const norm = (name: string): string => name.toLowerCase().replace(/\.$/, '');
 
 interface Ctx { ask: (name: string, type: RRType) => Promise<DnsAnswer>; expansions: number }
 

@@ -1,0 +1,94 @@
+import { parseDomain } from '../../model/domain-name.js';
+import { applyAutoconfig, planAutoconfig } from '../../core/autoconfig.js';
+import { planChanges } from '../../dns-hosts/plan.js';
+import { loadWriter, parseHostId } from '../../dns-hosts/index.js';
+import { detectHost } from '../../dns-hosts/detect.js';
+import { discoverAuthoritative } from '../../dns/authoritative.js';
+import type { HostId } from '../../dns-hosts/types.js';
+import { renderApply, renderPlan, planDocument } from '../../render/plan.js';
+import { renderVerify, verifyDocument } from '../../render/verify.js';
+import { runVerify } from '../../core/verify.js';
+import { MailsetupError, EXIT } from '../../errors.js';
+import { confirm } from '../prompt.js';
+import { createContext, type Context, type GlobalOptions } from '../context.js';
+import { verifyDeps } from './verify.js';
+import { watchCommand } from './watch.js';
+
+const HOST_LABEL: Record<HostId, string> = { cloudflare: 'Cloudflare', route53: 'Amazon Route 53', resellerclub: 'ResellerClub', rfc2136: 'RFC 2136 dynamic update' };
+
+/** --dns, else the zone's NS names, else RFC 2136 when its server is configured. */
+async function chooseHost(ctx: Context, domain: string, flag: string | undefined): Promise<HostId> {
+  if (flag) return parseHostId(flag);
+  let found: ReturnType<typeof detectHost> = null;
+  try {
+    const set = await discoverAuthoritative(domain, ctx.dns.lookupVia(ctx.resolvers, true));
+    found = detectHost(set.nameservers.map((n) => n.host));
+  } catch { /* fall through to the hints below */ }
+  if (found?.writer) return found.id as HostId;
+  if (ctx.env.MAILSETUP_RFC2136_SERVER) return 'rfc2136';
+  if (found) {
+    throw new MailsetupError('PROVIDER_UNSUPPORTED', `${domain} is hosted at ${found.name}, which autoconfig cannot write to yet`, {
+      hint: `Publish the records by hand: mailsetup records ${domain} --for ${found.recordsFor}, then mailsetup watch ${domain}.`,
+    });
+  }
+  throw new MailsetupError('USAGE', `could not tell which DNS host serves ${domain}`, {
+    hint: 'Name it with --dns cloudflare|route53|resellerclub|rfc2136, or publish by hand with mailsetup records.',
+  });
+}
+
+export async function autoconfigCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
+  const domain = parseDomain(args[0] ?? '');
+  const ttl = options.ttl === undefined ? 3600 : Number(options.ttl);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 604800) throw new MailsetupError('USAGE', `--ttl: "${String(options.ttl)}" is not a number of seconds`, { hint: 'Use --ttl 3600 (1 to 604800).' });
+  const ctx = createContext(globals);
+  const store = ctx.store();
+  await store.read(); // a broken state file is reported before anything touches the network
+  const hostId = await chooseHost(ctx, domain, options.dns as string | undefined);
+  const writer = await (await loadWriter(hostId))({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, debug: (l) => ctx.out.debug(l) });
+  const resolver = ctx.dns.lookupVia(ctx.resolvers, true);
+  const planned = await planAutoconfig(domain, { store, writer, resolver, ttl });
+  const changes = planChanges(planned.plan);
+  const conflicts = planned.plan.entries.filter((e) => e.action === 'conflict').length;
+  const doc: Record<string, unknown> = { domain, dnsHost: hostId, zone: planned.zone.name, ...planDocument(planned.plan) };
+  if (!ctx.out.json) for (const l of renderPlan(planned.plan, HOST_LABEL[hostId], planned.zone.name, ctx.out.colorLevel)) ctx.out.line(l);
+
+  const finish = (code: number) => { if (ctx.out.json) ctx.out.document(doc); return code; };
+  if (changes.length === 0) {
+    if (!ctx.out.json) ctx.out.line(conflicts ? 'Nothing to change automatically; resolve the conflicts above.' : 'Nothing to change.');
+    doc.applied = [];
+  } else {
+    if (options.dryRun) { doc.dryRun = true; return finish(EXIT.OK); }
+    if (!(await confirm(`Apply ${changes.length} change${changes.length === 1 ? '' : 's'} to ${planned.zone.name} at ${HOST_LABEL[hostId]}?`, { yes: !!options.yes, what: `writing ${changes.length} DNS change(s)` }))) {
+      throw new MailsetupError('CONFIRMATION_REQUIRED', 'not confirmed; nothing was written', { hint: 'Answer y, or pass --yes.' });
+    }
+    const result = await applyAutoconfig(planned, { store, writer, dns: ctx.dns, authoritative: ctx.authoritative, resolver, waitMs: 60_000 });
+    doc.applied = result.report.applied;
+    doc.failed = result.report.failed ? { change: result.report.failed.change, error: result.report.failed.error.message } : null;
+    doc.skipped = result.report.skipped;
+    doc.serial = result.serial;
+    if (!ctx.out.json) for (const l of renderApply(result.report, ctx.out.colorLevel)) ctx.out.line(l);
+    if (result.report.failed) {
+      const e = result.report.failed.error;
+      const applied = result.report.applied.length;
+      const err = new MailsetupError(e instanceof MailsetupError ? e.code : 'PROVIDER_UNAVAILABLE',
+        `the DNS host stopped at change ${applied + 1} of ${changes.length}: ${applied} applied (listed above), ${1 + result.report.skipped.length} not`,
+        { hint: `${e instanceof MailsetupError && e.hint ? e.hint + ' ' : ''}Run autoconfig again: what was applied is recorded and will show as unchanged.` });
+      if (ctx.out.json) { doc.error = { code: err.code, message: err.message, hint: err.hint }; ctx.out.document(doc); return err.exitCode; }
+      throw err;
+    }
+    if (!ctx.out.json) {
+      ctx.out.line(result.serial.inSync
+        ? `All ${result.serial.servers.length} authoritative server(s) serve the new zone (serial ${result.serial.after}).`
+        : `Not every authoritative server shows a new serial yet (${result.serial.servers.length ? `serial ${result.serial.after ?? '?'}` : 'servers unknown'}); verification may show records as missing for a while.`);
+    }
+  }
+  if (options.watch) {
+    if (ctx.out.json) ctx.out.document(doc);
+    return watchCommand([domain], { interval: options.interval ?? '10s', timeout: '60m', exitCode: true, provider: options.provider }, globals);
+  }
+  const [v] = await runVerify([domain], { noProvider: options.provider === false, refresh: false }, verifyDeps(ctx));
+  doc.verify = verifyDocument(v!);
+  if (!ctx.out.json) { ctx.out.line(''); for (const l of renderVerify(v!, ctx.out.colorLevel)) ctx.out.line(l); }
+  if (conflicts > 0) return finish(EXIT.FAILED);
+  return finish(EXIT.OK);
+}

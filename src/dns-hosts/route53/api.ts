@@ -1,0 +1,128 @@
+/**
+ * The only file that talks to `@aws-sdk/client-route-53` (registrars.md §2). Region, credentials
+ * and endpoint (AWS_ENDPOINT_URL_ROUTE_53) come from `ctx.env` through the shared AWS helper and
+ * are passed in explicitly. Retries are ours (`maxAttempts: 1`), each attempt with its own deadline.
+ */
+import type { Route53Client } from '@aws-sdk/client-route-53';
+import { awsCredentialChain, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../../providers/aws-env.js';
+import { realSleep, withRetries } from '../../providers/retry.js';
+import type { HostContext } from '../types.js';
+import type { R53RRset, RRsetWrite } from './convert.js';
+import { fromWireName, toWireName } from './convert.js';
+import { classifyRoute53Error, Route53TimeoutError, toMailsetupError } from './errors.js';
+
+type Sdk = typeof import('@aws-sdk/client-route-53');
+let sdkPromise: Promise<Sdk> | undefined;
+
+function loadSdk(): Promise<Sdk> {
+  quietAwsSdk();
+  return (sdkPromise ??= import('@aws-sdk/client-route-53').then((m) => esmOrDefault(m, 'Route53Client')));
+}
+
+export interface R53Zone { id: string; name: string; private: boolean }
+
+export interface Route53Api {
+  /** Hosted zones named exactly `name`. */
+  zonesNamed(name: string): Promise<R53Zone[]>;
+  /** Every RRset at `name` (all types). */
+  rrsetsAt(zoneId: string, name: string): Promise<R53RRset[]>;
+  /** One atomic ChangeBatch; the change id and its status. */
+  change(zoneId: string, writes: RRsetWrite[]): Promise<{ id: string; status: string }>;
+  changeStatus(id: string): Promise<string>;
+}
+
+const PAGE = 100;
+const MAX_PAGES = 20;
+
+export async function createRoute53Api(ctx: HostContext): Promise<Route53Api> {
+  // Route 53 is global (signed for us-east-1); the region only picks the partition.
+  const region = ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION || regionFromConfig(ctx.env) || 'us-east-1';
+  const endpoint = resolveAwsEndpoint(ctx.env, 'AWS_ENDPOINT_URL_ROUTE_53');
+  const sdk = await loadSdk();
+  const client: Route53Client = new sdk.Route53Client({
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    credentials: awsCredentialChain(ctx.env, region),
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: ctx.timeoutMs },
+  });
+  const sleep = ctx.sleep ?? realSleep;
+
+  async function call<T>(operation: string, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
+    const attempt = async (): Promise<T> => {
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), ctx.timeoutMs);
+      try {
+        return await send(controller.signal);
+      } catch (e) {
+        if (controller.signal.aborted) throw new Route53TimeoutError(operation, ctx.timeoutMs);
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    try {
+      return await withRetries(attempt, {
+        classify: classifyRoute53Error,
+        sleep,
+        onRetry: (n, waitMs, e) => ctx.debug?.(`Route 53 ${operation}: attempt ${n} failed (${(e as Error).name}); retrying in ${Math.round(waitMs)} ms`),
+      });
+    } catch (e) {
+      ctx.debug?.(`Route 53 ${operation} failed: ${(e as Error).name}`);
+      throw toMailsetupError(e, operation, ctx.env);
+    }
+  }
+
+  return {
+    async zonesNamed(name) {
+      const out = await call('ListHostedZonesByName', (abortSignal) =>
+        client.send(new sdk.ListHostedZonesByNameCommand({ DNSName: toWireName(name), MaxItems: PAGE }), { abortSignal }));
+      // The listing starts at `name` and runs on into later zones: keep exact matches only.
+      return (out.HostedZones ?? [])
+        .filter((z) => z.Id && z.Name && fromWireName(z.Name) === name)
+        .map((z) => ({ id: z.Id!.replace(/^\/hostedzone\//, ''), name, private: z.Config?.PrivateZone === true }));
+    },
+    async rrsetsAt(zoneId, name) {
+      const found: R53RRset[] = [];
+      let start: { name: string; type?: string; id?: string } = { name: toWireName(name) };
+      for (let page = 0; page < MAX_PAGES; page++) {
+        const out = await call('ListResourceRecordSets', (abortSignal) => client.send(new sdk.ListResourceRecordSetsCommand({
+          HostedZoneId: zoneId, StartRecordName: start.name, MaxItems: PAGE,
+          ...(start.type ? { StartRecordType: start.type as never } : {}),
+          ...(start.id ? { StartRecordIdentifier: start.id } : {}),
+        }), { abortSignal }));
+        // A start position, not a filter: sets of later names follow ours, so stop at the first.
+        let passed = false;
+        for (const rs of out.ResourceRecordSets ?? []) {
+          if (!rs.Name || !rs.Type) continue;
+          if (fromWireName(rs.Name) !== name) { passed = true; break; }
+          found.push({
+            name, type: rs.Type, ttl: rs.TTL ?? null, values: (rs.ResourceRecords ?? []).map((r) => r.Value ?? ''),
+            ...(rs.AliasTarget?.DNSName ? { alias: rs.AliasTarget.DNSName } : {}),
+            ...(rs.SetIdentifier ? { setIdentifier: rs.SetIdentifier } : {}),
+          });
+        }
+        if (passed || !out.IsTruncated || !out.NextRecordName || fromWireName(out.NextRecordName) !== name) return found;
+        start = { name: out.NextRecordName, ...(out.NextRecordType ? { type: out.NextRecordType } : {}), ...(out.NextRecordIdentifier ? { id: out.NextRecordIdentifier } : {}) };
+      }
+      return found;
+    },
+    async change(zoneId, writes) {
+      const out = await call('ChangeResourceRecordSets', (abortSignal) => client.send(new sdk.ChangeResourceRecordSetsCommand({
+        HostedZoneId: zoneId,
+        ChangeBatch: {
+          Comment: 'mailsetup',
+          Changes: writes.map((w) => ({
+            Action: w.action,
+            ResourceRecordSet: { Name: toWireName(w.name), Type: w.type as never, TTL: w.ttl, ResourceRecords: w.values.map((Value) => ({ Value })) },
+          })),
+        },
+      }), { abortSignal }));
+      return { id: out.ChangeInfo?.Id ?? '', status: out.ChangeInfo?.Status ?? 'PENDING' };
+    },
+    async changeStatus(id) {
+      const out = await call('GetChange', (abortSignal) => client.send(new sdk.GetChangeCommand({ Id: id }), { abortSignal }));
+      return out.ChangeInfo?.Status ?? 'PENDING';
+    },
+  };
+}

@@ -1,0 +1,55 @@
+/** The autoconfig plan → human lines and JSON. Pure. */
+import { Chalk } from 'chalk';
+import type { Plan, PlanEntry } from '../dns-hosts/plan.js';
+import type { ApplyReport, HostChange, HostRecord } from '../dns-hosts/types.js';
+
+const show = (r: { type: string; name: string; value: string; priority: number | null }): string =>
+  `${r.type.padEnd(5)} ${r.name}  ${r.type === 'MX' ? `${r.priority ?? 10} ` : ''}${r.value.length > 70 ? r.value.slice(0, 67) + '…' : r.value}`;
+
+export function planDocument(plan: Plan): Record<string, unknown> {
+  return {
+    changes: plan.entries.map((e) => ({
+      action: e.action, record: e.record,
+      existing: e.existing ? { type: e.existing.type, name: e.existing.name, value: e.existing.value, priority: e.existing.priority } : null,
+      to: e.change?.kind === 'update' ? e.change.to.value : e.change?.kind === 'create' ? e.change.record.value : null,
+      reason: e.reason, fix: e.fix,
+    })),
+    untouched: plan.untouched.map((h) => ({ type: h.type, name: h.name, value: h.value, priority: h.priority })),
+  };
+}
+
+export function renderPlan(plan: Plan, hostLabel: string, zone: string, colorLevel: 0 | 1 | 2 | 3): string[] {
+  const c = new Chalk({ level: colorLevel });
+  const sign: Record<PlanEntry['action'], string> = { create: c.green('+ create   '), update: c.yellow('~ update   '), unchanged: c.gray('= unchanged'), conflict: c.red('! conflict ') };
+  const lines = [c.bold(`Plan for ${hostLabel}, zone ${zone}:`)];
+  for (const e of plan.entries) {
+    if (e.action === 'update' && e.change?.kind === 'update') {
+      lines.push(`${sign.update} ${show(e.change.from)}`);
+      lines.push(`${' '.repeat(12)}${c.gray('→')} ${e.change.to.value.length > 70 ? e.change.to.value.slice(0, 67) + '…' : e.change.to.value}`);
+    } else {
+      lines.push(`${sign[e.action]} ${show(e.action === 'create' && e.change?.kind === 'create' ? e.change.record : e.record)}`);
+    }
+    if (e.reason) lines.push(`${' '.repeat(12)}${c.gray(e.reason)}`);
+    if (e.fix) lines.push(`${' '.repeat(12)}${c.gray('fix:')} ${e.fix}`);
+  }
+  if (plan.untouched.length) {
+    lines.push(c.gray(`Left alone (not mailsetup's): ${plan.untouched.length} record${plan.untouched.length === 1 ? '' : 's'} at these names`));
+    for (const h of plan.untouched) lines.push(c.gray(`  ${show(h)}`));
+  }
+  const n = (a: PlanEntry['action']) => plan.entries.filter((e) => e.action === a).length;
+  lines.push(`${n('create')} to create, ${n('update')} to update, ${n('unchanged')} unchanged, ${n('conflict')} conflict${n('conflict') === 1 ? '' : 's'}.`);
+  return lines;
+}
+
+const rec = (c: HostChange): HostRecord => (c.kind === 'create' ? c.record : c.to);
+
+export function renderApply(report: ApplyReport, colorLevel: 0 | 1 | 2 | 3): string[] {
+  const c = new Chalk({ level: colorLevel });
+  const lines: string[] = [];
+  for (const a of report.applied) lines.push(`${c.green('✔')} ${a.kind === 'create' ? 'created' : 'updated'} ${show(rec(a))}`);
+  if (report.failed) {
+    lines.push(`${c.red('✖')} failed  ${show(rec(report.failed.change))}: ${report.failed.error.message}`);
+    for (const s of report.skipped) lines.push(`${c.gray('·')} not attempted ${show(rec(s))}`);
+  }
+  return lines;
+}

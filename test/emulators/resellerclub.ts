@@ -1,0 +1,236 @@
+/**
+ * Loopback ResellerClub / LogicBoxes DNS API (registrars.md §3, checklist §7.3), base
+ * `http://127.0.0.1:PORT/api`: `auth-userid` + `api-key` on every call, parameters from the query
+ * string or a form body, `{"status":"ERROR","message"}` errors, search answers with numbered entries
+ * and string counts. Texts the KB does not give (unknown domain, inactive DNS, duplicates) are our
+ * best guess; the credential and IP-whitelist texts are the ones users report, with HTTP 500.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { HostRecord } from '../../src/dns-hosts/types.js';
+import type { DnsHostEmulator } from './dns-host-types.js';
+import type { EmulatorFault } from './types.js';
+
+const USERID = '424242';
+const KEY = 'rc-fake-test-api-key';
+const SEARCH_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV'];
+const WRITE_TYPES = ['txt', 'cname', 'mx'];
+
+export interface ResellerclubEmulatorOptions {
+  /** Return TXT values wrapped in quotes, as LogicBoxes is said to do on re-read. */
+  quoteTxt?: boolean;
+  /** Reject TTLs below 7200 (what known clients enforce). */
+  strictTtl?: boolean;
+}
+
+interface Rec { host: string; type: string; value: string; ttl: number; priority: number | null }
+interface Zone { name: string; orderId: number; active: boolean; records: Rec[] }
+
+export interface ResellerclubEmulator extends DnsHostEmulator {
+  addZone(name: string, options?: { activated?: boolean }): void;
+  /** Simulate an API access list that does not hold our IP: every call is refused. */
+  rejectAllIps(on: boolean): void;
+  /** Process the next write, then drop the connection before answering (a lost reply). */
+  loseNextWriteReply(): void;
+  /** Every request with its merged parameters and content type. */
+  calls: Array<{ method: string; path: string; params: Record<string, string>; contentType: string }>;
+}
+
+class ApiError extends Error {
+  constructor(readonly status: number, message: string) { super(message); }
+}
+
+export async function startResellerclubEmulator(options: ResellerclubEmulatorOptions = {}): Promise<ResellerclubEmulator> {
+  const zones = new Map<string, Zone>();
+  const requests: Array<{ method: string; path: string }> = [];
+  const calls: ResellerclubEmulator['calls'] = [];
+  const timers = new Set<NodeJS.Timeout>();
+  let fault: { fault: EmulatorFault; left: number; writesToPass: number } | null = null;
+  let rejectIps = false;
+  let loseReply = false;
+  let nextOrder = 90001;
+
+  const fqdn = (host: string, zone: string) => (host === '@' || host === '' ? zone : `${host}.${zone}`);
+  const relative = (name: string, zone: string) => (name === zone ? '@' : name.slice(0, -(zone.length + 1)));
+  const unquote = (v: string) => (/^".*"$/s.test(v) ? v.slice(1, -1) : v);
+
+  function zoneOf(p: Record<string, string>): Zone {
+    const name = (p['domain-name'] ?? '').toLowerCase();
+    if (name === '') throw new ApiError(400, 'domain-name is required');
+    const z = zones.get(name);
+    if (!z) throw new ApiError(500, `Domain name ${name} is not registered under this reseller account`);
+    if (!z.active) throw new ApiError(500, `DNS service is not activated for ${name}`);
+    return z;
+  }
+
+  function search(p: Record<string, string>): unknown {
+    const z = zoneOf(p);
+    const type = (p.type ?? '').toUpperCase();
+    if (!SEARCH_TYPES.includes(type)) throw new ApiError(400, 'type is required and must be one of A, AAAA, CNAME, MX, NS, TXT, SRV');
+    const size = Number(p['no-of-records']);
+    const pageNo = Number(p['page-no']);
+    if (!Number.isInteger(size) || size < 10 || size > 50) throw new ApiError(400, 'no-of-records must be between 10 and 50');
+    if (!Number.isInteger(pageNo) || pageNo < 1) throw new ApiError(400, 'page-no is required');
+    const all = z.records.filter((r) => r.type === type && (p.host === undefined || r.host === p.host) && (p.value === undefined || unquote(r.value) === unquote(p.value)));
+    const page = all.slice((pageNo - 1) * size, pageNo * size);
+    const out: Record<string, unknown> = { recsonpage: String(page.length), recsindb: String(all.length) };
+    page.forEach((r, i) => {
+      out[String(i + 1)] = {
+        host: fqdn(r.host, z.name), type: r.type, timetolive: String(r.ttl), status: 'Active',
+        value: type === 'TXT' && options.quoteTxt ? `"${r.value}"` : r.value,
+        ...(r.priority === null ? {} : { priority: String(r.priority) }),
+      };
+    });
+    return out;
+  }
+
+  function writeFields(p: Record<string, string>, type: string): { host: string; ttl: number; priority: number | null } {
+    const host = (p.host ?? '@').toLowerCase();
+    const ttl = p.ttl === undefined ? 14400 : Number(p.ttl);
+    if (!Number.isInteger(ttl) || ttl < 0) throw new ApiError(400, 'Invalid ttl');
+    if (options.strictTtl && ttl < 7200) throw new ApiError(400, 'TTL should be at least 7200');
+    if (type !== 'MX') return { host, ttl, priority: null };
+    const priority = Number(p.priority);
+    if (p.priority === undefined || !Number.isInteger(priority)) throw new ApiError(400, 'priority is required for MX records');
+    return { host, ttl, priority };
+  }
+
+  function add(p: Record<string, string>, type: string): unknown {
+    const z = zoneOf(p);
+    const value = p.value ?? '';
+    if (value === '') throw new ApiError(400, 'value is required');
+    const f = writeFields(p, type);
+    const atHost = z.records.filter((r) => r.host === f.host && ['CNAME', 'TXT', 'MX'].includes(r.type));
+    if (atHost.some((r) => r.type === type && unquote(r.value) === value)) throw new ApiError(500, `Record already exists for ${f.host}`);
+    if ((type === 'CNAME' && atHost.length > 0) || atHost.some((r) => r.type === 'CNAME')) throw new ApiError(500, `A CNAME record cannot coexist with other records at ${f.host}`);
+    z.records.push({ host: f.host, type, value, ttl: f.ttl, priority: f.priority });
+    return { status: 'Success', msg: 'Record added successfully' };
+  }
+
+  function update(p: Record<string, string>, type: string): unknown {
+    const z = zoneOf(p);
+    const f = writeFields(p, type);
+    const current = p['current-value'];
+    const next = p['new-value'];
+    if (!current || !next) throw new ApiError(400, 'current-value and new-value are required');
+    const rec = z.records.find((r) => r.type === type && r.host === f.host && unquote(r.value) === unquote(current));
+    if (!rec) throw new ApiError(500, `No record found for ${f.host} with value ${current}`);
+    Object.assign(rec, { value: next, ttl: f.ttl, priority: f.priority });
+    return { status: 'Success', msg: 'Record updated successfully' };
+  }
+
+  function remove(p: Record<string, string>, type: string): unknown {
+    const z = zoneOf(p);
+    const host = (p.host ?? '@').toLowerCase();
+    z.records = z.records.filter((r) => !(r.type === type && r.host === host && unquote(r.value) === unquote(p.value ?? '')));
+    return { status: 'Success' }; // also when nothing matched (KB)
+  }
+
+  function route(method: string, path: string, p: Record<string, string>): unknown {
+    if (rejectIps) throw new ApiError(500, 'Access Denied. You are not authorized to perform this action.');
+    if (p['auth-userid'] !== USERID || p['api-key'] !== KEY) throw new ApiError(500, `Invalid credentials for ${p['auth-userid'] ?? ''}`);
+    let m: RegExpMatchArray | null;
+    if (method === 'GET' && path === '/api/dns/manage/search-records.json') return search(p);
+    if (method === 'GET' && path === '/api/domains/orderid.json') {
+      const z = zones.get((p['domain-name'] ?? '').toLowerCase());
+      if (!z) throw new ApiError(500, `Website doesn't exist for ${p['domain-name'] ?? ''}`);
+      return z.orderId;
+    }
+    if (method === 'POST' && path === '/api/dns/activate.json') {
+      const z = [...zones.values()].find((x) => String(x.orderId) === p['order-id']);
+      if (!z) throw new ApiError(500, 'Invalid order-id');
+      z.active = true;
+      return { status: 'Success', zoneid: `z${z.orderId}`, orderid: String(z.orderId) };
+    }
+    if (method === 'POST' && (m = /^\/api\/dns\/manage\/(add|update|delete)-([a-z0-9]+)-record\.json$/.exec(path)) && WRITE_TYPES.includes(m[2]!)) {
+      const type = m[2]!.toUpperCase();
+      return m[1] === 'add' ? add(p, type) : m[1] === 'update' ? update(p, type) : remove(p, type);
+    }
+    throw new ApiError(404, `emulator: no route for ${method} ${path}`); // fail closed
+  }
+
+  function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  }
+
+  function takeFault(isWrite: boolean): EmulatorFault | null {
+    if (!fault || fault.left <= 0) return null;
+    if (fault.writesToPass > 0) {
+      if (isWrite) fault.writesToPass -= 1;
+      return null;
+    }
+    fault.left -= 1;
+    return fault.fault;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const method = req.method ?? 'GET';
+    requests.push({ method, path: url.pathname });
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const contentType = req.headers['content-type'] ?? '';
+    const params: Record<string, string> = Object.fromEntries(url.searchParams);
+    if (chunks.length > 0 && /^application\/x-www-form-urlencoded/i.test(contentType)) Object.assign(params, Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
+    calls.push({ method, path: url.pathname, params, contentType });
+    const isWrite = method === 'POST';
+    const f = takeFault(isWrite);
+    switch (f?.kind) {
+      case 'auth': return send(res, 401, { status: 'ERROR', message: `Invalid credentials for ${params['auth-userid'] ?? ''}` });
+      case 'forbidden': return send(res, 403, { status: 'ERROR', message: 'Access Denied. You are not authorized to perform this action.' });
+      case 'rate-limit': return send(res, 429, { status: 'ERROR', message: 'Too many requests' }, f.retryAfterSeconds === null ? {} : { 'retry-after': String(f.retryAfterSeconds) });
+      case 'server-error': return send(res, 500, { status: 'ERROR', message: 'An unexpected error occurred. Please try again later.' });
+      case 'malformed': res.writeHead(200, { 'content-type': 'application/json' }); return void res.end('{"recsonpage":"1","1":{"ho');
+      case 'reset': res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' }); res.write('{"status":'); return void setImmediate(() => res.socket?.destroy());
+      case 'slow': await new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, f.delayMs); timers.add(t); }); break;
+      default: break;
+    }
+    try {
+      const body = route(method, url.pathname, params);
+      if (isWrite && loseReply) { loseReply = false; return void res.socket?.destroy(); }
+      send(res, 200, body);
+    } catch (e) {
+      if (e instanceof ApiError) send(res, e.status, { status: 'ERROR', message: e.message });
+      else send(res, 500, { status: 'ERROR', message: `emulator error: ${String(e)}` });
+    }
+  }
+
+  const server = createServer((req, res) => { res.on('error', () => {}); void handle(req, res); });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+
+  const zone = (name: string): Zone => {
+    const z = zones.get(name.toLowerCase());
+    if (!z) throw new Error(`resellerclub emulator: unknown zone ${name}`);
+    return z;
+  };
+
+  return {
+    baseUrl,
+    env: { RESELLERCLUB_AUTH_USERID: USERID, RESELLERCLUB_API_KEY: KEY, RESELLERCLUB_BASE_URL: baseUrl },
+    credentialEnv: ['RESELLERCLUB_AUTH_USERID', 'RESELLERCLUB_API_KEY'],
+    requests,
+    calls,
+    addZone(name, opts = {}) { zones.set(name.toLowerCase(), { name: name.toLowerCase(), orderId: nextOrder++, active: opts.activated ?? true, records: [] }); },
+    seed(zoneName, r: HostRecord) {
+      const z = zone(zoneName);
+      z.records.push({ host: relative(r.name.toLowerCase(), z.name), type: r.type, value: r.value, ttl: r.ttl ?? 14400, priority: r.type === 'MX' ? r.priority ?? 10 : null });
+    },
+    records(zoneName) {
+      const z = zone(zoneName);
+      return z.records.map((r) => ({ type: r.type, name: fqdn(r.host, z.name), value: r.value, priority: r.priority, ttl: r.ttl }));
+    },
+    /** `afterRequests` counts writes (POSTs): "fail everything after the first write" is what tests mean. */
+    fail(f, times = 1, afterRequests = 0) { fault = times > 0 ? { fault: f, left: times, writesToPass: afterRequests } : null; },
+    rejectAllIps(on) { rejectIps = on; },
+    loseNextWriteReply() { loseReply = true; },
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
