@@ -16,6 +16,7 @@ import type { DomainState, DomainStatus } from '../state/schema.js';
 import { recordStatus, type StateStore } from '../state/store.js';
 import { foundValues, matchRecord, type RecordStatus } from './verify-match.js';
 import { mapLimit } from '../util/concurrency.js';
+import { auditDmarc, type DmarcDetail } from '../validators/dmarc.js';
 
 export type Stage = 'delegation' | 'authoritative' | 'propagation' | 'provider' | null;
 export type ResolverView = 'verified' | 'missing' | 'stale' | 'unknown' | 'not-asked';
@@ -170,6 +171,18 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
     if (r.status === 'unknown' && previous[key]) {
       r.status = 'verified';
       r.detail = `Could not re-check now (${r.detail ?? 'no answer'}); verified at ${previous[key]}.`;
+    }
+  }
+
+  // A custom MAIL FROM / return-path is a different domain in the SPF sense: under aspf=s (strict)
+  // SPF passes for it never align with the From domain, so DMARC rests on DKIM alone.
+  const returnPath = checked.find((r) => ['mail-from-mx', 'mail-from-spf', 'return-path'].includes(r.purpose) && r.name !== domain);
+  if (returnPath && authLookup) {
+    // Asked of the authoritative servers: a resolver must not hear of names before they are served.
+    const dmarc = await auditDmarc(domain, authLookup);
+    const d = dmarc.detail as DmarcDetail | undefined;
+    if (d?.tags?.aspf === 's') {
+      notes.push(`DMARC for ${domain} (at _dmarc.${d.recordAt ?? domain}) sets aspf=s: mail whose return-path is ${returnPath.name} does not pass strict SPF alignment, so DMARC relies on DKIM alone. Use aspf=r (relaxed), or make sure DKIM always signs with d=${domain}.`);
     }
   }
 

@@ -76,8 +76,10 @@ export function spfWhy(ev: SpfEvaluationReport): string {
   if (ev.result === 'none') return `${note}, so the result is none: receivers treat the mail as not covered by SPF.`;
   if (ev.result === 'temperror' || ev.result === 'permerror') {
     const via = pathTo(ev.trace, at!);
+    const where = [step.kind === 'record' ? '' : `in the record of ${step.domain}`, via.length ? `reached through ${via.join(' → ')}` : '']
+      .filter(Boolean).join(', ');
     const then = ev.result === 'temperror' ? 'a receiver would defer the message and try again later' : 'receivers cannot use the policy, so it authorises nobody';
-    return `The result is ${ev.result} because ${note}${via.length ? ` (reached through ${via.join(' → ')})` : ''}; ${then}.`;
+    return `The result is ${ev.result}${where ? ` (${where})` : ''} because ${note}; ${then}.`;
   }
   if (step.kind === 'default') {
     return `${ev.ip} matched none of the terms tried, and the record of ${step.domain} has no "all" and no redirect=, so the result is neutral.`;
@@ -94,7 +96,9 @@ export function spfWhy(ev: SpfEvaluationReport): string {
   const via = pathTo(ev.trace, decisive);
   const through = via.length ? `, reached through ${via.join(' → ')}` : '';
   const qualifier = /^[-+~?]/.test(step.term) ? step.term[0] : '+';
-  return `${ev.ip} matches "${hit.term}" in the record of ${hit.domain}${through}; the qualifier "${qualifier}" of "${step.term}" gives ${ev.result}.`;
+  const expanded = hit.target && !hit.term.includes(hit.target) ? ` (${hit.target})` : '';
+  const how = hit.note ? ` (${hit.note})` : '';
+  return `${ev.ip} matches "${hit.term}"${expanded} in the record of ${hit.domain}${through}${how}; the qualifier "${qualifier}" of "${step.term}" gives ${ev.result}.`;
 }
 
 export function renderSpfEvaluation(ev: SpfEvaluationReport, c: ChalkInstance): string[] {

@@ -59,6 +59,7 @@ const zones: Record<string, ZoneRecord[]> = {
   'mismatch.test': [...without(good('mail.mismatch.test'), 'tok1._domainkey.mail.mismatch.test'), cname('tok1._domainkey.mail.mismatch.test', 'tok9.dkim.amazonses.com')],
   'strict.test': [...without(good('mail.strict.test'), '_dmarc.mail.strict.test'), txt('_dmarc.mail.strict.test', 'v=DMARC1; p=reject; adkim=s'), cname('TOK1._domainkey.mail.strict.test.', 'TOK1.DKIM.AMAZONSES.COM.')].filter((r) => r.name !== 'tok1._domainkey.mail.strict.test'),
   'stale.test': good('mail.stale.test'),
+  'aspf.test': [...without(good('mail.aspf.test'), '_dmarc.mail.aspf.test'), txt('_dmarc.mail.aspf.test', 'v=DMARC1; p=reject; aspf=s')],
   'dkimtxt.test': [txt('sel._domainkey.mail.dkimtxt.test', `v=DKIM1; k=rsa; p=${key.slice(0, 120)}`)],
 };
 
@@ -204,6 +205,16 @@ describe('verify: diagnoses', () => {
     expect(spf.resolvers[resolver.address]).toBe('stale');
     expect(spf.staleFor[resolver.address]).toBeGreaterThan(200);
     expect(doc.stage).toBe('propagation');
+  });
+});
+
+describe('verify: alignment', () => {
+  it('warns when a custom return-path breaks SPF alignment under aspf=s', async () => {
+    const { doc } = await one('mail.aspf.test');
+    expect(doc.status).toBe('verified');
+    expect(doc.notes.join(' ')).toMatch(/aspf=s.*bounce\.mail\.aspf\.test/);
+    const good = await one('mail.good.test');
+    expect(good.doc.notes).toEqual([]);
   });
 });
 

@@ -1,8 +1,10 @@
+import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
 import { memoryLookup, type ZoneData, type ZoneFault, type ZoneRecord } from '../../src/dns/zone.js';
 import { checkHost, type SpfEvaluation } from '../../src/validators/spf/evaluate.js';
 import { expandDomain, expandMacros, parseClientIp, type MacroContext } from '../../src/validators/spf/macro.js';
 import { parseDomainSpec, parseMacroString } from '../../src/validators/spf/parse.js';
+import { renderSpfEvaluation, spfWhy } from '../../src/render/spf-eval.js';
 
 type Names = Record<string, { TXT?: Array<string | string[]>; A?: string[]; AAAA?: string[]; MX?: Array<[number, string]>; PTR?: string[] }>;
 
@@ -232,5 +234,44 @@ describe('initial processing (§4.3) and record selection (§4.5)', () => {
     const lookup = memoryLookup(makeZone(names));
     expect((await checkHost('192.0.2.1', 'example.com', '@example.com', lookup, { helo: 'x' })).explanation).toBe('postmaster@example.com');
     expect((await checkHost('192.0.2.1', 'example.com', '', lookup, { helo: 'x' })).explanation).toBe('postmaster@example.com');
+  });
+});
+
+describe('rendering (src/render/spf-eval.ts)', () => {
+  it('prints the result in words, the trace as a tree and one sentence why', async () => {
+    const names: Names = {
+      'example.com': spf('v=spf1 include:_spf.example.net a:nowhere.example.com -all'),
+      '_spf.example.net': spf('v=spf1 ip4:198.51.100.0/24 ~all'),
+    };
+    const ev = await check(names, '192.0.2.7');
+    const lines = renderSpfEvaluation({ ...ev, ip: '192.0.2.7', domain: 'example.com', sender: 'alice@example.com', helo: 'mx.example.org' }, new Chalk({ level: 0 }));
+    expect(lines.join('\n')).toMatchInlineSnapshot(`
+      "SPF evaluation for 192.0.2.7 (sender alice@example.com, HELO mx.example.org)
+        Result: fail — example.com says 192.0.2.7 is not allowed to send its mail; receivers may reject it.
+        Trace (2/10 DNS-querying terms, 1/2 void lookups):
+          example.com  "v=spf1 include:_spf.example.net a:nowhere.example.com -all"
+          include:_spf.example.net  no match  [1/10 lookups]
+              the included record gives softfail, which for an include means "no match": evaluation goes on
+            _spf.example.net  "v=spf1 ip4:198.51.100.0/24 ~all"
+            ip4:198.51.100.0/24  no match
+                192.0.2.7 is not in 198.51.100.0/24
+            ~all  match → softfail
+          a:nowhere.example.com  no match  [2/10 lookups, 1/2 void]
+              A nowhere.example.com → NXDOMAIN (no such name)
+              nowhere.example.com has no A record, so nothing can match 192.0.2.7
+          -all  match → fail
+        Why: 192.0.2.7 matched none of the terms reached (include:_spf.example.net, a:nowhere.example.com); the record of example.com ends in "-all", which matches every other address, so the result is fail."
+    `);
+  });
+
+  it('says why for errors and for a match inside an include', async () => {
+    const why = async (names: Names, ip: string) => spfWhy({ ...(await check(names, ip)), ip, domain: 'example.com', sender: 'alice@example.com', helo: 'x' });
+    const hosts = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`h${i}.example.com`, { A: ['198.51.100.1'] }]));
+    const terms = Array.from({ length: 11 }, (_, i) => `a:h${i}.example.com`).join(' ');
+    expect(await why({ 'example.com': spf('v=spf1 include:i.example.net -all'), 'i.example.net': spf(`v=spf1 ${terms}`), ...hosts }, '192.0.2.1'))
+      .toBe('The result is permerror (in the record of i.example.net, reached through include:i.example.net) because "a:h9.example.com" would be ' +
+        'DNS-querying term 11; the limit is 10 (RFC 7208 §4.6.4); receivers cannot use the policy, so it authorises nobody.');
+    expect(await why({ 'example.com': spf('v=spf1 include:i.example.net -all'), 'i.example.net': spf('v=spf1 ip4:192.0.2.0/24') }, '192.0.2.1'))
+      .toBe('192.0.2.1 matches "ip4:192.0.2.0/24" in the record of i.example.net, reached through include:i.example.net; the qualifier "+" of "include:i.example.net" gives pass.');
   });
 });
