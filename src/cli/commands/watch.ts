@@ -20,7 +20,9 @@ export const fmt = (ms: number) => (ms < 60_000 ? `${Math.round(ms / 1000)}s` : 
  */
 export async function watchView(ctx: Context, intervalMs: number): Promise<{ onRound: (round: Round) => void; stop: () => void }> {
   // Three renderings: JSON Lines; a live redrawn view on a terminal; one plain line per change elsewhere.
-  const live = !ctx.out.json && ctx.out.interactive;
+  // A terminal that reports no width (some pseudo-terminals) would make the spinner's line
+  // arithmetic divide by zero and clear forever: fall back to plain lines there.
+  const live = !ctx.out.json && ctx.out.interactive && (process.stdout.columns ?? 0) > 0;
   let spinner: { text: string; start(): unknown; stop(): unknown; clear(): unknown } | null = null;
   let drawn = 0;
   if (live) {
