@@ -8,24 +8,14 @@ import { createCloudflareWriter } from '../../src/dns-hosts/cloudflare/index.js'
 import type { DnsHostWriter, HostContext, HostRecord } from '../../src/dns-hosts/types.js';
 import { MailsetupError } from '../../src/errors.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
+import { cloudflareHarness } from '../helpers/host-harness.js';
 import { startCloudflareEmulator } from '../emulators/cloudflare.js';
 import type { CloudflareEmulator } from '../emulators/cloudflare.js';
 
 runDnsHostContract({
   id: 'cloudflare',
   makeWriter: createCloudflareWriter,
-  async makeHarness() {
-    const emu = await startCloudflareEmulator();
-    const zone = 'contract.example';
-    emu.addZone(zone);
-    return {
-      env: emu.env, zone, credentialEnv: emu.credentialEnv,
-      seed: async (r) => emu.seed(zone, r),
-      records: async () => emu.records(zone),
-      fail: (f, times, after) => emu.fail(f, times, after),
-      close: () => emu.close(),
-    };
-  },
+  makeHarness: () => cloudflareHarness('contract.example'),
 });
 
 const rec = (type: string, name: string, value: string, over: Partial<HostRecord> = {}): HostRecord =>

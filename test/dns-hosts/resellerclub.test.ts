@@ -5,25 +5,14 @@ import { createResellerclubWriter } from '../../src/dns-hosts/resellerclub/index
 import type { DnsHostWriter, HostContext, HostRecord } from '../../src/dns-hosts/types.js';
 import { MailsetupError } from '../../src/errors.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
+import { resellerclubHarness } from '../helpers/host-harness.js';
 import { startResellerclubEmulator } from '../emulators/resellerclub.js';
 import type { ResellerclubEmulator } from '../emulators/resellerclub.js';
 
 runDnsHostContract({
   id: 'resellerclub',
   makeWriter: createResellerclubWriter,
-  makeHarness: async () => {
-    const emu = await startResellerclubEmulator();
-    emu.addZone('contract.test');
-    return {
-      env: emu.env,
-      zone: 'contract.test',
-      credentialEnv: emu.credentialEnv,
-      seed: async (r) => emu.seed('contract.test', r),
-      records: async () => emu.records('contract.test'),
-      fail: (f, times, after) => emu.fail(f, times, after),
-      close: () => emu.close(),
-    };
-  },
+  makeHarness: () => resellerclubHarness('contract.test'),
 });
 
 const txt = (name: string, value: string, ttl = 14400): HostRecord => ({ type: 'TXT', name, value, priority: null, ttl });

@@ -3,71 +3,34 @@
  * prerequisite checks, its TSIG errors. Seeding and inspection go through `nsupdate` and `dig`, so
  * nothing here trusts the writer to check itself. Under CI=true a missing `named` fails the file.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRfc2136Writer, sendSigned, SERVER_ENV } from '../../src/dns-hosts/rfc2136/index.js';
 import { changeSpec, RCODE } from '../../src/dns-hosts/rfc2136/update.js';
 import { parseTsigKey, TSIG_ENV } from '../../src/dns-hosts/rfc2136/tsig.js';
-import { quoteTxt, unquoteTxtStrings } from '../../src/dns-hosts/txt.js';
 import type { DnsHostWriter, HostRecord } from '../../src/dns-hosts/types.js';
 import { MailsetupError } from '../../src/errors.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
+import {
+  DIG, NSUPDATE, axfr as bindAxfr, bindHarness, bindKeyStanza, bindSerial, bindUpdatePolicy, bindZoneFile as zoneFile,
+  dig as bindDig, nsupdate as bindNsupdate,
+} from '../helpers/host-harness.js';
 import { NAMED, requireProgram, startNamed } from '../helpers/programs.js';
 import type { RunningServer } from '../helpers/programs.js';
 
 const SECRET = 'bWFpbHNldHVwLXRlc3QtdHNpZy1zZWNyZXQtMzJieXQ='; // base64("mailsetup-test-tsig-secret-32byt")
 const KEY = `hmac-sha256:mailsetup-test.:${SECRET}`;
 const WRONG_SECRET = Buffer.from('not-the-secret-the-server-has-32').toString('base64');
-const NSUPDATE = ['/usr/bin/nsupdate', '/usr/sbin/nsupdate'].find((p) => existsSync(p)) ?? null;
-const DIG = ['/usr/bin/dig', '/usr/sbin/dig'].find((p) => existsSync(p)) ?? null;
 const hasBind = requireProgram(NAMED, 'BIND9 named', 'bind9') && requireProgram(NSUPDATE, 'nsupdate', 'bind9-dnsutils') && requireProgram(DIG, 'dig', 'bind9-dnsutils');
 
-const zoneFile = (z: string, extra = '') => `$TTL 300
-@ IN SOA ns1.${z}. hostmaster.${z}. ( 1 3600 600 86400 60 )
-@ IN NS ns1.${z}.
-ns1 IN A 127.0.0.1
-${extra}`;
-const policy = (types: string) => `update-policy { grant mailsetup-test. zonesub ${types}; }; allow-transfer { key "mailsetup-test."; };`;
+const policy = (types: string) => bindUpdatePolicy('mailsetup-test.', types);
 
 let named: RunningServer;
 const env = () => ({ [SERVER_ENV]: named.address, [TSIG_ENV]: KEY });
 const writerWith = (over: Record<string, string> = {}, timeoutMs = 3000) => createRfc2136Writer({ env: { ...env(), ...over }, timeoutMs });
-
-function nsupdate(zone: string, lines: string[]): void {
-  const script = [`server 127.0.0.1 ${named.port}`, `zone ${zone}`, ...lines, 'send', ''].join('\n');
-  const r = spawnSync(NSUPDATE!, ['-y', KEY, '-v'], { input: script, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`nsupdate failed: ${r.stdout}${r.stderr}`);
-}
-
-function rdataText(r: HostRecord): string {
-  if (r.type === 'TXT') return quoteTxt(r.value);
-  if (r.type === 'MX') return `${r.priority ?? 10} ${r.value}.`;
-  return `${r.value}.`;
-}
-
-function dig(args: string[]): string[] {
-  const r = spawnSync(DIG!, ['-y', KEY, '@127.0.0.1', '-p', String(named.port), '+noall', '+answer', ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`dig failed: ${r.stdout}${r.stderr}`);
-  return r.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';'));
-}
-
-/** The zone as BIND holds it (AXFR), SOA/NS left out, normalised like HostRecord. */
-function axfr(zone: string): HostRecord[] {
-  return dig([zone, 'AXFR']).flatMap((line): HostRecord[] => {
-    const m = /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s+(.*)$/.exec(line);
-    if (!m) return [];
-    const [, owner, ttl, type, data] = m as unknown as [string, string, string, string, string];
-    const name = owner.toLowerCase().replace(/\.$/, '');
-    const base = { name, type, ttl: Number(ttl), priority: null };
-    if (type === 'TXT') return [{ ...base, value: unquoteTxtStrings(data)! }];
-    if (type === 'MX') { const [p, x] = data.split(/\s+/); return [{ ...base, priority: Number(p), value: x!.toLowerCase().replace(/\.$/, '') }]; }
-    if (type === 'CNAME' || type === 'A') return [{ ...base, value: data.toLowerCase().replace(/\.$/, '') }];
-    return [];
-  });
-}
-
-const serial = (zone: string) => Number(dig([zone, 'SOA'])[0]!.split(/\s+/)[6]);
+const nsupdate = (zone: string, lines: string[]) => bindNsupdate(named, KEY, zone, lines);
+const dig = (args: string[]) => bindDig(named, KEY, args);
+const axfr = (zone: string): HostRecord[] => bindAxfr(named, KEY, zone);
+const serial = (zone: string) => bindSerial(named, KEY, zone);
 
 beforeAll(async () => {
   if (!hasBind) return;
@@ -78,7 +41,7 @@ beforeAll(async () => {
       'example.test': zoneFile('example.test', '@ IN TXT "v=spf1 -all"\n@ 600 IN TXT "google-site-verification=keep-me"\n'),
       'restricted.test': zoneFile('restricted.test'),
     },
-    `key "mailsetup-test." { algorithm hmac-sha256; secret "${SECRET}"; };`,
+    bindKeyStanza(KEY),
     { 'contract.test': policy('ANY'), 'example.test': policy('ANY'), 'restricted.test': policy('TXT') },
   );
 });
@@ -88,14 +51,7 @@ if (hasBind) {
   runDnsHostContract({
     id: 'rfc2136',
     makeWriter: createRfc2136Writer,
-    makeHarness: async () => ({
-      env: env(),
-      zone: 'contract.test',
-      credentialEnv: [TSIG_ENV],
-      seed: async (r) => nsupdate('contract.test', [`update add ${r.name}. ${r.ttl ?? 300} ${r.type} ${rdataText(r)}`]),
-      records: async () => axfr('contract.test'),
-      close: async () => {}, // named is shared by the whole file and stopped in afterAll
-    }),
+    makeHarness: async () => bindHarness(named, KEY, TSIG_ENV, env(), 'contract.test'), // named is shared by the file, stopped in afterAll
   });
 }
 

@@ -8,26 +8,15 @@ import { createRoute53Writer } from '../../src/dns-hosts/route53/index.js';
 import type { DnsHostWriter, HostChange, HostContext, HostRecord } from '../../src/dns-hosts/types.js';
 import { MailsetupError } from '../../src/errors.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
+import { route53Harness } from '../helpers/host-harness.js';
 import { startRoute53Emulator } from '../emulators/route53.js';
 import type { Route53Emulator } from '../emulators/route53.js';
 
 runDnsHostContract({
   id: 'route53',
   makeWriter: createRoute53Writer,
-  async makeHarness() {
-    const emu = await startRoute53Emulator();
-    const zone = 'contract.example';
-    emu.addZone(zone);
-    return {
-      env: emu.env, zone, credentialEnv: emu.credentialEnv,
-      seed: async (r) => emu.seed(zone, r),
-      records: async () => emu.records(zone),
-      // No `fail`: the contract's "failure half way" case expects one write request per change
-      // (first lands, second fails). Route 53 applies all changes of an apply in one atomic
-      // ChangeBatch, so that case cannot hold; the atomic report is tested below instead.
-      close: () => emu.close(),
-    };
-  },
+  // Its harness has no `fail`: Route 53 applies a whole apply as one atomic ChangeBatch (see below).
+  makeHarness: () => route53Harness('contract.example'),
 });
 
 const rec = (type: string, name: string, value: string, over: Partial<HostRecord> = {}): HostRecord =>

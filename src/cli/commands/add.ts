@@ -46,9 +46,13 @@ async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Pr
   out.line(`Publish these ${r.entry.records.length} records:`);
   for (const l of await renderRecordsTable(r.entry.records, zone, host?.recordsFor ?? 'generic', out.colorLevel, out.columns)) out.line(l);
   out.line('');
-  const forHost = host ? ` --for ${host.recordsFor}` : '';
-  out.line(host ? `Your DNS is hosted at ${host.name}.` : 'Could not tell where your DNS is hosted.');
-  out.line(`Next: publish them (mailsetup records ${r.domain}${forHost}, or --format zone for a zone file), then check with mailsetup validate ${r.domain}.`);
+  if (host?.writer) {
+    out.line(`Your DNS is hosted at ${host.name}, which mailsetup can write to.`);
+    out.line(`Next: mailsetup autoconfig ${r.domain}   (shows the plan, asks, writes, then verifies)`);
+  } else {
+    out.line(host ? `Your DNS is hosted at ${host.name}; publish the records in its UI.` : 'Could not tell where your DNS is hosted; publish the records at your DNS host.');
+    out.line(`Next: mailsetup records ${r.domain}${host ? ` --for ${host.recordsFor}` : ''} (or --format zone for a zone file), then mailsetup watch ${r.domain}.`);
+  }
 }
 
 export async function addCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {

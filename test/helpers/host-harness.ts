@@ -1,0 +1,132 @@
+/**
+ * Harnesses over the DNS hosts autoconfig writes to, shared by the writer contract
+ * (test/contract/dns-host.ts), the plan-level contract (test/contract/autoconfig-plan.ts) and the
+ * CLI matrix: the Cloudflare, Route 53 and ResellerClub loopback emulators, and real BIND9 driven
+ * through `nsupdate` and read back with `dig` AXFR (so nothing trusts the writer to check itself).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { quoteTxt, unquoteTxtStrings } from '../../src/dns-hosts/txt.js';
+import type { HostRecord } from '../../src/dns-hosts/types.js';
+import type { HostHarness } from '../contract/dns-host.js';
+import { startCloudflareEmulator, type CloudflareEmulator } from '../emulators/cloudflare.js';
+import { startResellerclubEmulator, type ResellerclubEmulator } from '../emulators/resellerclub.js';
+import { startRoute53Emulator, type Route53Emulator } from '../emulators/route53.js';
+import type { RunningServer } from './programs.js';
+
+/** A harness over one emulator zone, with the emulator itself for what only it can do. */
+export interface EmulatorHarness<E> extends HostHarness {
+  emulator: E;
+}
+
+export async function cloudflareHarness(zone: string): Promise<EmulatorHarness<CloudflareEmulator>> {
+  const emu = await startCloudflareEmulator();
+  emu.addZone(zone);
+  return {
+    emulator: emu, env: emu.env, zone, credentialEnv: emu.credentialEnv,
+    seed: async (r) => emu.seed(zone, r),
+    records: async () => emu.records(zone),
+    fail: (f, times, after) => emu.fail(f, times, after),
+    close: () => emu.close(),
+  };
+}
+
+export async function route53Harness(zone: string): Promise<EmulatorHarness<Route53Emulator>> {
+  const emu = await startRoute53Emulator();
+  emu.addZone(zone);
+  return {
+    emulator: emu, env: emu.env, zone, credentialEnv: emu.credentialEnv,
+    seed: async (r) => emu.seed(zone, r),
+    records: async () => emu.records(zone),
+    // No `fail`: the writer contract's "failure half way" case expects one write request per change
+    // (first lands, second fails). Route 53 applies all changes of an apply in one atomic
+    // ChangeBatch, so that case cannot hold; route53.test.ts tests the atomic report instead.
+    close: () => emu.close(),
+  };
+}
+
+export async function resellerclubHarness(zone: string): Promise<EmulatorHarness<ResellerclubEmulator>> {
+  const emu = await startResellerclubEmulator();
+  emu.addZone(zone);
+  return {
+    emulator: emu, env: emu.env, zone, credentialEnv: emu.credentialEnv,
+    seed: async (r) => emu.seed(zone, r),
+    records: async () => emu.records(zone),
+    fail: (f, times, after) => emu.fail(f, times, after),
+    close: () => emu.close(),
+  };
+}
+
+// --- BIND9 over RFC 2136 -------------------------------------------------------------------------
+
+export const NSUPDATE = ['/usr/bin/nsupdate', '/usr/sbin/nsupdate'].find((p) => existsSync(p)) ?? null;
+export const DIG = ['/usr/bin/dig', '/usr/sbin/dig'].find((p) => existsSync(p)) ?? null;
+
+/** A minimal primary zone: SOA (serial 1), one NS with its address. */
+export const bindZoneFile = (zone: string, extra = ''): string => `$TTL 300
+@ IN SOA ns1.${zone}. hostmaster.${zone}. ( 1 3600 600 86400 60 )
+@ IN NS ns1.${zone}.
+ns1 IN A 127.0.0.1
+${extra}`;
+
+/** The `key` stanza for named.conf from an `nsupdate -y` style key (`alg:name:secret`). */
+export function bindKeyStanza(key: string): string {
+  const [alg, name, secret] = key.split(':') as [string, string, string];
+  return `key "${name.replace(/\.?$/, '.')}" { algorithm ${alg}; secret "${secret}"; };`;
+}
+
+/** Zone options letting `keyName` update the given types anywhere in the zone, and transfer it. */
+export const bindUpdatePolicy = (keyName: string, types: string): string =>
+  `update-policy { grant ${keyName} zonesub ${types}; }; allow-transfer { key "${keyName}"; };`;
+
+/** Run `nsupdate -y key` against the server: the lines, then `send`. Throws when it fails. */
+export function nsupdate(named: RunningServer, key: string, zone: string, lines: string[]): void {
+  const script = [`server 127.0.0.1 ${named.port}`, `zone ${zone}`, ...lines, 'send', ''].join('\n');
+  const r = spawnSync(NSUPDATE!, ['-y', key, '-v'], { input: script, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`nsupdate failed: ${r.stdout}${r.stderr}`);
+}
+
+/** A record's rdata as a zone file / nsupdate line wants it. */
+export function rdataText(r: HostRecord): string {
+  if (r.type === 'TXT') return quoteTxt(r.value);
+  if (r.type === 'MX') return `${r.priority ?? 10} ${r.value}.`;
+  return `${r.value}.`;
+}
+
+/** `dig +noall +answer` against the server, signed with the key; the answer lines. */
+export function dig(named: RunningServer, key: string, args: string[]): string[] {
+  const r = spawnSync(DIG!, ['-y', key, '@127.0.0.1', '-p', String(named.port), '+noall', '+answer', ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`dig failed: ${r.stdout}${r.stderr}`);
+  return r.stdout.split('\n').filter((l) => l.trim() !== '' && !l.startsWith(';'));
+}
+
+/** The zone as BIND holds it (AXFR), SOA/NS left out, normalised like HostRecord. */
+export function axfr(named: RunningServer, key: string, zone: string): HostRecord[] {
+  return dig(named, key, [zone, 'AXFR']).flatMap((line): HostRecord[] => {
+    const m = /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s+(.*)$/.exec(line);
+    if (!m) return [];
+    const [, owner, ttl, type, data] = m as unknown as [string, string, string, string, string];
+    const name = owner.toLowerCase().replace(/\.$/, '');
+    const base = { name, type, ttl: Number(ttl), priority: null };
+    if (type === 'TXT') return [{ ...base, value: unquoteTxtStrings(data)! }];
+    if (type === 'MX') { const [p, x] = data.split(/\s+/); return [{ ...base, priority: Number(p), value: x!.toLowerCase().replace(/\.$/, '') }]; }
+    if (type === 'CNAME' || type === 'A') return [{ ...base, value: data.toLowerCase().replace(/\.$/, '') }];
+    return [];
+  });
+}
+
+/** The zone's SOA serial as BIND serves it. */
+export const bindSerial = (named: RunningServer, key: string, zone: string): number => Number(dig(named, key, [zone, 'SOA'])[0]!.split(/\s+/)[6]);
+
+/**
+ * A harness over one zone of a running BIND (shared by the file; `close` leaves it running): seeds
+ * with nsupdate, reads with AXFR. The zone needs `bindUpdatePolicy(<key name>, 'ANY')`.
+ */
+export function bindHarness(named: RunningServer, key: string, keyEnv: string, env: Record<string, string>, zone: string): HostHarness {
+  return {
+    env, zone, credentialEnv: [keyEnv],
+    seed: async (r) => nsupdate(named, key, zone, [`update add ${r.name}. ${r.ttl ?? 300} ${r.type} ${rdataText(r)}`]),
+    records: async () => axfr(named, key, zone),
+    close: async () => {},
+  };
+}
