@@ -81,7 +81,9 @@ export interface ParsedSpf {
 
 const VERSION = /^v=spf1(?= |$)/i;
 const MODIFIER = /^([A-Za-z][A-Za-z0-9._-]*)=(.*)$/s;
-const TOPLABEL = /^(?:[a-z0-9]*[a-z][a-z0-9]*|[a-z0-9]+-[a-z0-9-]*[a-z0-9])$/i;
+// RFC 7208 toplabel: alphanumeric with at least one letter, or with inner hyphens. The lookahead
+// form is linear; the obvious [a-z0-9]*[a-z][a-z0-9]* backtracks quadratically on a long label.
+const TOPLABEL = /^(?:(?=[a-z0-9]*[a-z])[a-z0-9]+|[a-z0-9]+-[a-z0-9-]*[a-z0-9])$/i;
 const QNUM = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]|[0-9])';
 const IP4_NETWORK = new RegExp(`^${QNUM}\\.${QNUM}\\.${QNUM}\\.${QNUM}$`);
 const MACRO_BODY = /^([a-z])([0-9]*)(r?)([.\-+,/_=]*)$/i;
