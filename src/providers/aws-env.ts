@@ -137,3 +137,17 @@ export function awsCredentialChain(env: NodeJS.ProcessEnv, region: string): AwsC
       : 'none found in the environment, ~/.aws, web identity, container or instance metadata');
   };
 }
+
+/**
+ * The options every AWS client of ours is built with: region, endpoint and credentials resolved
+ * from `env` and passed explicitly, retries left to awsCall (`maxAttempts: 1`).
+ */
+export function awsClientConfig(env: NodeJS.ProcessEnv, region: string, endpoint: string | undefined, timeoutMs: number) {
+  return {
+    region,
+    ...(endpoint ? { endpoint } : {}),
+    credentials: awsCredentialChain(env, region),
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: timeoutMs },
+  };
+}

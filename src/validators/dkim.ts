@@ -16,6 +16,7 @@ import type { DnsAnswer, Lookup } from '../dns/types.js';
 import { isFailure, txtValues } from '../dns/types.js';
 import type { CheckResult, Finding, Severity } from '../model/finding.js';
 import { statusFromFindings } from '../model/finding.js';
+import { parseTagList, trimFws } from './tag-list.js';
 
 export interface DkimKey {
   type: 'rsa' | 'ed25519' | null;
@@ -34,14 +35,6 @@ export interface ParsedDkim {
   findings: Finding[];
 }
 
-/** Trim FWS. A loop, not /[ \t\r\n]+$/, which backtracks quadratically over a long inner run (a 64 KB TXT record took seconds). */
-const trimFws = (s: string): string => {
-  let a = 0;
-  let b = s.length;
-  while (a < b && ' \t\r\n'.includes(s[a]!)) a++;
-  while (b > a && ' \t\r\n'.includes(s[b - 1]!)) b--;
-  return s.slice(a, b);
-};
 const list = (v: string | undefined): string[] => (v ?? '').split(':').map((x) => trimFws(x).toLowerCase());
 // SubjectPublicKeyInfo header for an ed25519 key (RFC 8410): lets node:crypto check the raw 32 bytes.
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
@@ -86,25 +79,15 @@ export function parseDkimKey(text: string, name = ''): ParsedDkim {
   const findings: Finding[] = [];
   const add: Add = (severity, code, message, term, hint) => findings.push({ severity, code, message, name, term, hint });
   const syntax = (message: string, term: string | null, hint: string): void => add('error', 'DKIM_SYNTAX', message, term, hint);
-  const tags: Record<string, string> = {};
-  const order: string[] = [];
-  for (const part of text.split(';')) {
-    const spec = trimFws(part);
-    if (spec === '') continue;
-    const eq = spec.indexOf('=');
-    const tag = eq === -1 ? '' : trimFws(spec.slice(0, eq));
-    if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(tag)) {
-      syntax(`"${spec.slice(0, 40)}" is not a tag=value pair.`, null, 'Write every part of the record as tag=value, separated by semicolons.');
-      continue;
-    }
-    // Own properties only: `in` would see Object.prototype and call a first `toString=` a duplicate.
-    if (Object.hasOwn(tags, tag)) {
+  // Tag names are case-sensitive; empty tag-specs are tolerated (see the header).
+  const { tags, order, problems } = parseTagList(text, { foldCase: false });
+  for (const p of problems) {
+    if (p.kind === 'not-a-tag') {
+      syntax(`"${p.spec.slice(0, 40)}" is not a tag=value pair.`, null, 'Write every part of the record as tag=value, separated by semicolons.');
+    } else if (p.kind === 'duplicate') {
       // RFC 6376 §3.2: a duplicate tag makes the entire tag-list invalid.
-      syntax(`The tag ${tag} appears more than once, which invalidates the whole record.`, tag, `Keep a single ${tag}= tag.`);
-      continue;
+      syntax(`The tag ${p.tag} appears more than once, which invalidates the whole record.`, p.tag, `Keep a single ${p.tag}= tag.`);
     }
-    tags[tag] = trimFws(spec.slice(eq + 1));
-    order.push(tag);
   }
   if ('v' in tags && (order[0] !== 'v' || tags.v !== 'DKIM1')) {
     syntax(order[0] !== 'v' ? 'v= must be the first tag when present.' : `The version must be exactly DKIM1, not "${tags.v}".`, 'v', 'Start the record with v=DKIM1; or leave v= out.');

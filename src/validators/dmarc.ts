@@ -20,6 +20,7 @@ import { isFailure, txtValues } from '../dns/types.js';
 import type { CheckResult, Finding, Severity } from '../model/finding.js';
 import { statusFromFindings } from '../model/finding.js';
 import { organisationalDomain } from '../model/domain-name.js';
+import { parseTagList, trimFws } from './tag-list.js';
 
 export type DmarcPolicyValue = 'none' | 'quarantine' | 'reject';
 
@@ -60,14 +61,6 @@ export interface ParsedDmarc {
 
 const KNOWN = new Set(['v', 'p', 'sp', 'np', 'adkim', 'aspf', 'pct', 'fo', 'rf', 'ri', 'rua', 'ruf', 'psd', 't']);
 const POLICIES = ['none', 'quarantine', 'reject'];
-/** Trim WSP and line breaks. A loop, not /[ \t\r\n]+$/, which backtracks quadratically over a long inner run (a 64 KB TXT record took seconds). */
-const trimWsp = (s: string): string => {
-  let a = 0;
-  let b = s.length;
-  while (a < b && ' \t\r\n'.includes(s[a]!)) a++;
-  while (b > a && ' \t\r\n'.includes(s[b - 1]!)) b--;
-  return s.slice(a, b);
-};
 const LABEL = '[a-z0-9](?:[a-z0-9-]*[a-z0-9])?';
 const HOSTNAME = new RegExp(`^${LABEL}(?:\\.${LABEL})+$`, 'i');
 
@@ -81,7 +74,7 @@ type Add = (severity: Severity, code: string, message: string, term: string | nu
 function parseUriList(tag: string, value: string, add: Add): DmarcUri[] {
   const out: DmarcUri[] = [];
   for (const raw of value.split(',')) {
-    const entry = trimWsp(raw);
+    const entry = trimFws(raw);
     const bad = (why: string): void =>
       add('error', 'DMARC_SYNTAX', `${tag} entry "${entry}" ${why}.`, tag, `Write each ${tag} destination as mailto:reports@example.com, separated by commas.`);
     if (entry === '') { bad('is empty'); continue; }
@@ -116,35 +109,21 @@ export function parseDmarc(text: string, name = ''): ParsedDmarc {
   const findings: Finding[] = [];
   const add: Add = (severity, code, message, term, hint) => findings.push({ severity, code, message, name, term, hint });
   const syntax = (message: string, term: string | null, hint: string): void => add('error', 'DMARC_SYNTAX', message, term, hint);
-  const tags: Record<string, string> = {};
-  const order: string[] = [];
 
   if (/^[ \t\r\n]/.test(text)) {
     syntax('The record begins with whitespace, so receivers do not see v=DMARC1 first and ignore it.', 'v', 'Remove the leading whitespace so the value starts with v=DMARC1.');
   }
-  const parts = text.split(';');
-  parts.forEach((part, i) => {
-    const spec = trimWsp(part);
-    if (spec === '') {
-      if (i > 0 && i < parts.length - 1) {
-        add('warning', 'DMARC_EMPTY_TAG', 'The record has an empty tag (";;"); strict parsers reject the whole record.', null, 'Remove the doubled semicolon.');
-      }
-      return;
+  // Tag names are case-insensitive; `;;` warns, a trailing `;` is fine (see the header).
+  const { tags, order, problems } = parseTagList(text, { foldCase: true });
+  for (const p of problems) {
+    if (p.kind === 'empty') {
+      if (p.inner) add('warning', 'DMARC_EMPTY_TAG', 'The record has an empty tag (";;"); strict parsers reject the whole record.', null, 'Remove the doubled semicolon.');
+    } else if (p.kind === 'not-a-tag') {
+      syntax(`"${p.spec}" is not a tag=value pair.`, null, 'Write every part of the record as tag=value, separated by semicolons.');
+    } else {
+      syntax(`The tag ${p.tag} appears more than once, which makes the record invalid.`, p.tag, `Keep a single ${p.tag}= tag.`);
     }
-    const eq = spec.indexOf('=');
-    const tag = eq === -1 ? '' : trimWsp(spec.slice(0, eq)).toLowerCase();
-    if (!/^[a-z][a-z0-9_]*$/.test(tag)) {
-      syntax(`"${spec}" is not a tag=value pair.`, null, 'Write every part of the record as tag=value, separated by semicolons.');
-      return;
-    }
-    // Own properties only: `in` would see Object.prototype and call a first `constructor=` a duplicate.
-    if (Object.hasOwn(tags, tag)) {
-      syntax(`The tag ${tag} appears more than once, which makes the record invalid.`, tag, `Keep a single ${tag}= tag.`);
-      return;
-    }
-    tags[tag] = trimWsp(spec.slice(eq + 1));
-    order.push(tag);
-  });
+  }
 
   let versionOk = false;
   if (order[0] !== 'v') {
@@ -185,12 +164,12 @@ export function parseDmarc(text: string, name = ''): ParsedDmarc {
     } else obsolete('ri');
   }
   if ('rf' in tags) {
-    const formats = tags.rf!.split(':').map((f) => trimWsp(f).toLowerCase());
+    const formats = tags.rf!.split(':').map((f) => trimFws(f).toLowerCase());
     if (!formats.every((f) => /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/.test(f)) || !formats.some((f) => f === 'afrf' || f === 'iodef')) {
       syntax(`rf=${tags.rf} names no known failure-report format; RFC 7489 receivers may discard the record.`, 'rf', 'Remove rf= (RFC 9989 dropped it) or set it to afrf.');
     } else obsolete('rf');
   }
-  const fo = 'fo' in tags ? tags.fo!.split(':').map((f) => trimWsp(f).toLowerCase()) : ['0'];
+  const fo = 'fo' in tags ? tags.fo!.split(':').map((f) => trimFws(f).toLowerCase()) : ['0'];
   if ('fo' in tags && !fo.every((f) => ['0', '1', 'd', 's'].includes(f))) {
     syntax(`fo=${tags.fo} is not a colon-separated list of 0, 1, d and s.`, 'fo', 'Use fo=1 (or 0, d, s, separated by colons).');
   }

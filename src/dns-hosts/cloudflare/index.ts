@@ -6,7 +6,8 @@
  */
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
-import type { ApplyReport, DnsHostWriter, HostCapabilities, HostChange, HostFactory, HostRecord, HostZone } from '../types.js';
+import { applySequentially } from '../apply.js';
+import type { DnsHostWriter, HostCapabilities, HostChange, HostFactory, HostRecord, HostZone } from '../types.js';
 import { createCloudflareApi } from './api.js';
 import type { CloudflareApi } from './api.js';
 import { zoneCandidates } from '../zone-candidates.js';
@@ -73,18 +74,7 @@ export const createCloudflareWriter: HostFactory = async (ctx) => {
       return lists.flat().map(fromCloudflare).filter((r) => wanted.includes(r.name));
     },
     async apply(zone, changes) {
-      const report: ApplyReport = { applied: [], failed: null, skipped: [] };
-      for (const [i, change] of changes.entries()) {
-        try {
-          await applyOne(api, zone, change);
-          report.applied.push(change);
-        } catch (e) {
-          report.failed = { change, error: e instanceof Error ? e : new Error(String(e)) };
-          report.skipped = changes.slice(i + 1);
-          break;
-        }
-      }
-      return report;
+      return applySequentially(changes, (change) => applyOne(api, zone, change));
     },
   };
   return writer;

@@ -9,6 +9,7 @@ import { getDomain } from 'tldts';
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
 import { withRetries } from '../../providers/retry.js';
+import { applySequentially } from '../apply.js';
 import type { ApplyReport, DnsHostWriter, HostChange, HostContext, HostFactory, HostRecord, HostZone } from '../types.js';
 import { ResellerclubApi, resolveBaseUrl } from './api.js';
 import { DEFAULT_TTL, hostParam, hostRecord, MIN_TTL, parseSearch, RC_TYPES, sameRecord } from './convert.js';
@@ -158,18 +159,7 @@ class ResellerclubWriter implements DnsHostWriter {
   }
 
   async apply(zone: HostZone, changes: HostChange[]): Promise<ApplyReport> {
-    const report: ApplyReport = { applied: [], failed: null, skipped: [] };
-    for (const [i, change] of changes.entries()) {
-      try {
-        await this.applyOne(zone.name, change);
-        report.applied.push(change);
-      } catch (e) {
-        report.failed = { change, error: e instanceof Error ? e : new Error(String(e)) };
-        report.skipped = changes.slice(i + 1);
-        break;
-      }
-    }
-    return report;
+    return applySequentially(changes, (change) => this.applyOne(zone.name, change));
   }
 }
 

@@ -10,6 +10,7 @@ import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
 import type { DnsAnswer, DnsRR, RRType } from '../../dns/types.js';
 import { formatServer, parseServer, query } from '../../dns/wire.js';
+import { applySequentially } from '../apply.js';
 import type { ApplyReport, DnsHostWriter, HostChange, HostContext, HostFactory, HostRecord, HostZone } from '../types.js';
 import { parseTsigKey, signMessage, TSIG_ENV, TSIG_ERROR, verifyReply } from './tsig.js';
 import type { TsigKey } from './tsig.js';
@@ -211,18 +212,7 @@ class Rfc2136Writer implements DnsHostWriter {
   }
 
   async apply(zone: HostZone, changes: HostChange[]): Promise<ApplyReport> {
-    const report: ApplyReport = { applied: [], failed: null, skipped: [] };
-    for (const [i, change] of changes.entries()) {
-      try {
-        await this.applyOne(zone, change, await this.conf());
-        report.applied.push(change);
-      } catch (e) {
-        report.failed = { change, error: e instanceof Error ? e : new Error(String(e)) };
-        report.skipped = changes.slice(i + 1);
-        break;
-      }
-    }
-    return report;
+    return applySequentially(changes, async (change) => this.applyOne(zone, change, await this.conf()));
   }
 }
 

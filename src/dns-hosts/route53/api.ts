@@ -1,11 +1,11 @@
 /**
  * The only file that talks to `@aws-sdk/client-route-53` (registrars.md §2). Region, credentials
  * and endpoint (AWS_ENDPOINT_URL_ROUTE_53) come from `ctx.env` through the shared AWS helper and
- * are passed in explicitly. Retries are ours (`maxAttempts: 1`), each attempt with its own deadline.
+ * are passed in explicitly. Retries are ours (`awsCaller`, `maxAttempts: 1`), each attempt with its own deadline.
  */
 import type { Route53Client } from '@aws-sdk/client-route-53';
-import { awsCredentialChain, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../../providers/aws-env.js';
-import { realSleep, withRetries } from '../../providers/retry.js';
+import { awsCaller } from '../../providers/aws-call.js';
+import { awsClientConfig, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../../providers/aws-env.js';
 import type { HostContext } from '../types.js';
 import type { R53RRset, RRsetWrite } from './convert.js';
 import { fromWireName, toWireName } from './convert.js';
@@ -39,39 +39,8 @@ export async function createRoute53Api(ctx: HostContext): Promise<Route53Api> {
   const region = ctx.env.AWS_REGION || ctx.env.AWS_DEFAULT_REGION || regionFromConfig(ctx.env) || 'us-east-1';
   const endpoint = resolveAwsEndpoint(ctx.env, 'AWS_ENDPOINT_URL_ROUTE_53');
   const sdk = await loadSdk();
-  const client: Route53Client = new sdk.Route53Client({
-    region,
-    ...(endpoint ? { endpoint } : {}),
-    credentials: awsCredentialChain(ctx.env, region),
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: ctx.timeoutMs },
-  });
-  const sleep = ctx.sleep ?? realSleep;
-
-  async function call<T>(operation: string, send: (abortSignal: AbortSignal) => Promise<T>): Promise<T> {
-    const attempt = async (): Promise<T> => {
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), ctx.timeoutMs);
-      try {
-        return await send(controller.signal);
-      } catch (e) {
-        if (controller.signal.aborted) throw new Route53TimeoutError(operation, ctx.timeoutMs);
-        throw e;
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    try {
-      return await withRetries(attempt, {
-        classify: classifyRoute53Error,
-        sleep,
-        onRetry: (n, waitMs, e) => ctx.debug?.(`Route 53 ${operation}: attempt ${n} failed (${(e as Error).name}); retrying in ${Math.round(waitMs)} ms`),
-      });
-    } catch (e) {
-      ctx.debug?.(`Route 53 ${operation} failed: ${(e as Error).name}`);
-      throw toMailsetupError(e, operation, ctx.env);
-    }
-  }
+  const client: Route53Client = new sdk.Route53Client(awsClientConfig(ctx.env, region, endpoint, ctx.timeoutMs));
+  const call = awsCaller(ctx, { service: 'Route 53', TimeoutError: Route53TimeoutError, classify: classifyRoute53Error, toError: toMailsetupError });
 
   return {
     async zonesNamed(name) {

@@ -6,6 +6,7 @@
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import Mailgun from 'mailgun.js';
+import { baseUrlFrom } from '../http-adapter.js';
 import type { MailgunDomain } from './convert.js';
 import { MailgunFailure, toFailure } from './errors.js';
 
@@ -16,10 +17,7 @@ export type MailgunRegion = (typeof REGIONS)[number];
 
 /** MAILGUN_BASE_URL wins (emulators, proxies); else the region's public API host. */
 export function resolveBaseUrl(env: NodeJS.ProcessEnv, region: MailgunRegion): string {
-  const override = env.MAILGUN_BASE_URL?.trim();
-  // The SDK appends `/v4/…` itself, so a trailing slash would double it.
-  if (override) return override.replace(/\/+$/, '');
-  return region === 'eu' ? MAILGUN_EU_URL : MAILGUN_US_URL;
+  return baseUrlFrom(env, 'MAILGUN_BASE_URL', region === 'eu' ? MAILGUN_EU_URL : MAILGUN_US_URL);
 }
 
 type MailgunClient = ReturnType<InstanceType<typeof Mailgun>['client']>;

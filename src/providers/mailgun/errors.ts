@@ -11,10 +11,10 @@
  * non-SDK exception out of an SDK call means "unreadable answer".
  */
 import { MailsetupError, redact } from '../../errors.js';
+import { classifyHttpFailure } from '../http-adapter.js';
+import type { FailureKind } from '../http-adapter.js';
 import type { Failure } from '../retry.js';
 import { parseRetryAfter } from '../retry.js';
-
-export type FailureKind = 'http' | 'network' | 'timeout' | 'malformed';
 
 /** A sanitised Mailgun failure, built from scratch so it carries no request config or key. */
 export class MailgunFailure extends Error {
@@ -71,11 +71,7 @@ export function toFailure(error: unknown, timeoutMs: number, retryAfter: string 
 export function classify(error: unknown): Failure {
   if (!(error instanceof MailgunFailure)) return { kind: 'fatal' };
   // A 200 with garbage is a proxy or a wrong base URL far more often than a blip: fail at once.
-  if (error.kind === 'malformed') return { kind: 'fatal' };
-  if (error.kind !== 'http') return { kind: 'transient' };
-  const status = error.status ?? 0;
-  if (status === 429) return { kind: 'rate-limit', retryAfterMs: error.retryAfterMs };
-  return status >= 500 ? { kind: 'transient' } : { kind: 'fatal' };
+  return classifyHttpFailure(error, 'fatal');
 }
 
 export const isNotFound = (e: unknown): boolean => e instanceof MailgunFailure && e.kind === 'http' && e.status === 404;
@@ -84,11 +80,7 @@ export const isNotFound = (e: unknown): boolean => e instanceof MailgunFailure &
 export const isAlreadyExists = (e: unknown): boolean =>
   e instanceof MailgunFailure && e.kind === 'http' && (e.status === 400 || e.status === 409) && /already|exists|taken/i.test(e.details);
 
-const KEY_HINT = 'Set MAILGUN_API_KEY to a Mailgun private API key (Account → API keys). Keys are per region: for an EU account use --region eu.';
-
-export function missingKeyError(): MailsetupError {
-  return new MailsetupError('PROVIDER_AUTH', 'Mailgun needs an API key, and MAILGUN_API_KEY is not set', { hint: KEY_HINT });
-}
+export const KEY_HINT = 'Set MAILGUN_API_KEY to a Mailgun private API key (Account → API keys). Keys are per region: for an EU account use --region eu.';
 
 /** The final failure of an operation (`what`, e.g. "registering mail.acme.com") → MailsetupError. */
 export function toMailsetupError(error: unknown, what: string, env: NodeJS.ProcessEnv, baseUrl: string): unknown {

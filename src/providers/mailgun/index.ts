@@ -9,13 +9,13 @@
  */
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
-import { withRetries } from '../retry.js';
+import { requireApiKey, requireHttpUrl, requireRegion, runWithRetries } from '../http-adapter.js';
 import type { EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, ProviderIdentity, RegisterOptions, RegisterResult } from '../types.js';
 import type { MailgunRegion } from './api.js';
 import { MailgunApi, REGIONS, resolveBaseUrl } from './api.js';
 import type { MailgunDomain } from './convert.js';
 import { toIdentity } from './convert.js';
-import { classify, isAlreadyExists, isNotFound, missingKeyError, toMailsetupError } from './errors.js';
+import { classify, isAlreadyExists, isNotFound, KEY_HINT, toMailsetupError } from './errors.js';
 
 export { resolveBaseUrl, MAILGUN_EU_URL, MAILGUN_US_URL } from './api.js';
 
@@ -34,21 +34,15 @@ export const createMailgunProvider: ProviderFactory = async (ctx: ProviderContex
   const apis = new Map<MailgunRegion, MailgunApi>();
 
   function regionOf(requested: string | undefined): MailgunRegion {
-    const r = (requested ?? ctx.region ?? 'us').trim().toLowerCase();
-    if ((REGIONS as readonly string[]).includes(r)) return r as MailgunRegion;
-    throw new MailsetupError('USAGE', `Mailgun has no region "${requested ?? ctx.region}"`, { hint: `Use one of: ${REGIONS.join(', ')}.` });
+    return requireRegion('Mailgun', REGIONS, (requested ?? ctx.region ?? 'us').trim().toLowerCase(), requested ?? ctx.region);
   }
 
   // Built on first use, so reading `capabilities` needs no key; one client per region used.
   function api(region: MailgunRegion): MailgunApi {
     const cached = apis.get(region);
     if (cached) return cached;
-    const apiKey = ctx.env.MAILGUN_API_KEY?.trim();
-    if (!apiKey) throw missingKeyError();
-    const baseUrl = resolveBaseUrl(ctx.env, region);
-    if (!/^https?:\/\/[^/]/i.test(baseUrl) || !URL.canParse(baseUrl)) {
-      throw new MailsetupError('USAGE', `MAILGUN_BASE_URL is not an http(s) URL: ${baseUrl}`, { hint: 'Unset it, or use --region eu for the EU API.' });
-    }
+    const apiKey = requireApiKey(ctx.env, 'Mailgun', 'MAILGUN_API_KEY', KEY_HINT);
+    const baseUrl = requireHttpUrl(resolveBaseUrl(ctx.env, region), 'MAILGUN_BASE_URL', 'Unset it, or use --region eu for the EU API.');
     ctx.debug?.(`mailgun: using ${baseUrl} (region ${region})`);
     const created = new MailgunApi({ apiKey, baseUrl, timeoutMs: ctx.timeoutMs });
     apis.set(region, created);
@@ -57,11 +51,7 @@ export const createMailgunProvider: ProviderFactory = async (ctx: ProviderContex
 
   function run<T>(region: MailgunRegion, what: string, op: (a: MailgunApi) => Promise<T>): Promise<T> {
     const a = api(region);
-    return withRetries(() => op(a), {
-      classify,
-      ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-      onRetry: (attempt, waitMs, error) => ctx.debug?.(`mailgun: attempt ${attempt} failed (${error instanceof Error ? error.message : 'error'}), retrying in ${Math.round(waitMs)} ms`),
-    }).catch((error: unknown) => { throw toMailsetupError(error, what, ctx.env, a.baseUrl); });
+    return runWithRetries(ctx, 'mailgun', classify, () => op(a), (error) => toMailsetupError(error, what, ctx.env, a.baseUrl));
   }
 
   async function getOrNull(a: MailgunApi, name: string): Promise<MailgunDomain | null> {

@@ -6,6 +6,7 @@
  * return value or a thrown `ResendFailure`. Retries live in index.ts.
  */
 import { Resend } from 'resend';
+import { baseUrlFrom } from '../http-adapter.js';
 import type { ResendDomain, ResendDomainSummary, ResendRecord } from './convert.js';
 import { ResendFailure, toFailure } from './errors.js';
 import type { ResendErrorBody } from './errors.js';
@@ -16,8 +17,7 @@ export type ResendRegion = (typeof REGIONS)[number];
 
 /** RESEND_BASE_URL (emulators, proxies) or the public API; the SDK appends `/domains…` itself. */
 export function resolveBaseUrl(env: NodeJS.ProcessEnv): string {
-  const override = env.RESEND_BASE_URL?.trim();
-  return override ? override.replace(/\/+$/, '') : RESEND_URL;
+  return baseUrlFrom(env, 'RESEND_BASE_URL', RESEND_URL);
 }
 
 export interface ResendApiOptions { apiKey: string; baseUrl: string; timeoutMs: number }

@@ -7,10 +7,10 @@
  * `withRetries` can see it; `toMailsetupError` makes the user-facing error.
  */
 import { MailsetupError, redact } from '../../errors.js';
+import { classifyHttpFailure } from '../http-adapter.js';
+import type { FailureKind } from '../http-adapter.js';
 import type { Failure } from '../retry.js';
 import { parseRetryAfter } from '../retry.js';
-
-export type FailureKind = 'http' | 'network' | 'timeout' | 'malformed';
 
 export class ResendFailure extends Error {
   constructor(
@@ -47,11 +47,9 @@ export function toFailure(error: ResendErrorBody, headers: Record<string, string
 
 export function classify(error: unknown): Failure {
   if (!(error instanceof ResendFailure)) return { kind: 'fatal' };
-  if (error.kind === 'malformed') return { kind: 'fatal' };
-  if (error.kind !== 'http') return { kind: 'transient' };
-  const status = error.status ?? 0;
-  if (status === 429 || error.code === 'rate_limit_exceeded') return { kind: 'rate-limit', retryAfterMs: error.retryAfterMs };
-  return status >= 500 ? { kind: 'transient' } : { kind: 'fatal' };
+  // Resend names a rate limit in the body too, whatever the status.
+  if (error.kind === 'http' && error.code === 'rate_limit_exceeded') return { kind: 'rate-limit', retryAfterMs: error.retryAfterMs };
+  return classifyHttpFailure(error, 'fatal');
 }
 
 const isHttp = (e: unknown): e is ResendFailure => e instanceof ResendFailure && e.kind === 'http';
@@ -65,11 +63,7 @@ export const isAlreadyRegistered = (e: unknown): boolean =>
 
 const AUTH_CODES = new Set(['missing_api_key', 'invalid_api_key', 'restricted_api_key', 'invalid_access']);
 
-const KEY_HINT = 'Set RESEND_API_KEY to a Resend API key with full access (Resend → API Keys); sending-only keys cannot manage domains.';
-
-export function missingKeyError(): MailsetupError {
-  return new MailsetupError('PROVIDER_AUTH', 'Resend needs an API key, and RESEND_API_KEY is not set', { hint: KEY_HINT });
-}
+export const KEY_HINT = 'Set RESEND_API_KEY to a Resend API key with full access (Resend → API Keys); sending-only keys cannot manage domains.';
 
 /** The final failure of an operation (`what`, e.g. "registering mail.acme.com") → MailsetupError. */
 export function toMailsetupError(error: unknown, what: string, env: NodeJS.ProcessEnv, baseUrl: string): unknown {

@@ -8,13 +8,13 @@
  */
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
-import { withRetries } from '../retry.js';
+import { requireApiKey, requireHttpUrl, requireRegion, runWithRetries } from '../http-adapter.js';
 import type { EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, ProviderIdentity, RegisterOptions, RegisterResult } from '../types.js';
 import type { ResendRegion } from './api.js';
 import { REGIONS, ResendApi, resolveBaseUrl } from './api.js';
 import type { ResendDomain, ResendDomainSummary } from './convert.js';
 import { toIdentity } from './convert.js';
-import { classify, isAlreadyRegistered, isInvalidId, isNotFound, missingKeyError, toMailsetupError } from './errors.js';
+import { classify, isAlreadyRegistered, isInvalidId, isNotFound, KEY_HINT, toMailsetupError } from './errors.js';
 
 export { resolveBaseUrl, RESEND_URL } from './api.js';
 
@@ -38,30 +38,20 @@ export const createResendProvider: ProviderFactory = async (ctx: ProviderContext
   // Built on first use, so reading `capabilities` needs no key.
   function api(): ResendApi {
     if (client) return client;
-    const apiKey = ctx.env.RESEND_API_KEY?.trim();
-    if (!apiKey) throw missingKeyError();
-    const baseUrl = resolveBaseUrl(ctx.env);
-    if (!/^https?:\/\/[^/]/i.test(baseUrl) || !URL.canParse(baseUrl)) {
-      throw new MailsetupError('USAGE', `RESEND_BASE_URL is not an http(s) URL: ${baseUrl}`, { hint: 'Unset it to use https://api.resend.com.' });
-    }
+    const apiKey = requireApiKey(ctx.env, 'Resend', 'RESEND_API_KEY', KEY_HINT);
+    const baseUrl = requireHttpUrl(resolveBaseUrl(ctx.env), 'RESEND_BASE_URL', 'Unset it to use https://api.resend.com.');
     ctx.debug?.(`resend: using ${baseUrl}`);
     client = new ResendApi({ apiKey, baseUrl, timeoutMs: ctx.timeoutMs });
     return client;
   }
 
   function regionOf(requested: string | undefined): ResendRegion {
-    const r = (requested ?? ctx.region ?? 'us-east-1').trim().toLowerCase();
-    if ((REGIONS as readonly string[]).includes(r)) return r as ResendRegion;
-    throw new MailsetupError('USAGE', `Resend has no region "${requested ?? ctx.region}"`, { hint: `Use one of: ${REGIONS.join(', ')}.` });
+    return requireRegion('Resend', REGIONS, (requested ?? ctx.region ?? 'us-east-1').trim().toLowerCase(), requested ?? ctx.region);
   }
 
   function run<T>(what: string, op: (a: ResendApi) => Promise<T>): Promise<T> {
     const a = api();
-    return withRetries(() => op(a), {
-      classify,
-      ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-      onRetry: (attempt, waitMs, error) => ctx.debug?.(`resend: attempt ${attempt} failed (${error instanceof Error ? error.message : 'error'}), retrying in ${Math.round(waitMs)} ms`),
-    }).catch((error: unknown) => { throw toMailsetupError(error, what, ctx.env, a.baseUrl); });
+    return runWithRetries(ctx, 'resend', classify, () => op(a), (error) => toMailsetupError(error, what, ctx.env, a.baseUrl));
   }
 
   async function findByName(a: ResendApi, name: string): Promise<ResendDomainSummary | null> {

@@ -4,6 +4,7 @@
  * resolves with a parsed JSON body or rejects with a sanitised `SendgridFailure` (errors.ts).
  */
 import { Client } from '@sendgrid/client';
+import { baseUrlFrom } from '../http-adapter.js';
 import { SendgridFailure, toFailure } from './errors.js';
 
 export const GLOBAL_BASE_URL = 'https://api.sendgrid.com';
@@ -16,9 +17,7 @@ export type SendgridRegion = (typeof REGIONS)[number];
  * picks the host, as the SDK's own `setDataResidency` would.
  */
 export function resolveBaseUrl(env: NodeJS.ProcessEnv, region: SendgridRegion): string {
-  const configured = env.SENDGRID_BASE_URL?.trim();
-  if (configured) return configured.replace(/\/+$/, '');
-  return region === 'eu' ? EU_BASE_URL : GLOBAL_BASE_URL;
+  return baseUrlFrom(env, 'SENDGRID_BASE_URL', region === 'eu' ? EU_BASE_URL : GLOBAL_BASE_URL);
 }
 
 /** The region a base URL implies, when it is one of SendGrid's own hosts. */

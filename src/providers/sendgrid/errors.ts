@@ -6,10 +6,10 @@
  * last failure into the user-facing error with the documented exit status.
  */
 import { MailsetupError, redact } from '../../errors.js';
+import { classifyHttpFailure } from '../http-adapter.js';
+import type { FailureKind } from '../http-adapter.js';
 import type { Failure } from '../retry.js';
 import { parseRetryAfter } from '../retry.js';
-
-export type FailureKind = 'http' | 'network' | 'timeout' | 'malformed';
 
 /** A sanitised SendGrid failure: built from scratch, so it holds no headers, config or key. */
 export class SendgridFailure extends Error {
@@ -104,17 +104,10 @@ export function classify(error: unknown): Failure {
   if (!(error instanceof SendgridFailure)) return { kind: 'fatal' };
   // Network, timeout and garbage bodies (usually a proxy's error page) are worth a bounded retry;
   // operations are written to be safe to repeat (index.ts).
-  if (error.kind !== 'http') return { kind: 'transient' };
-  const status = error.status ?? 0;
-  if (status === 429) return { kind: 'rate-limit', retryAfterMs: error.retryAfterMs };
-  return status >= 500 ? { kind: 'transient' } : { kind: 'fatal' };
+  return classifyHttpFailure(error, 'transient');
 }
 
-const KEY_HINT = 'Set SENDGRID_API_KEY to an API key with the "Sender Authentication" permission (Settings → API Keys); for an EU subuser also set SENDGRID_BASE_URL=https://api.eu.sendgrid.com.';
-
-export function missingKeyError(): MailsetupError {
-  return new MailsetupError('PROVIDER_AUTH', 'SendGrid needs an API key, and SENDGRID_API_KEY is not set', { hint: KEY_HINT });
-}
+export const KEY_HINT = 'Set SENDGRID_API_KEY to an API key with the "Sender Authentication" permission (Settings → API Keys); for an EU subuser also set SENDGRID_BASE_URL=https://api.eu.sendgrid.com.';
 
 /** The final failure of an operation (`what`, e.g. "registering mail.acme.com") → MailsetupError. */
 export function toMailsetupError(error: unknown, what: string, env: NodeJS.ProcessEnv): unknown {

@@ -8,13 +8,13 @@
  */
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
-import { withRetries } from '../retry.js';
+import { requireApiKey, requireHttpUrl, requireRegion, runWithRetries } from '../http-adapter.js';
 import type { EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, RegisterOptions, RegisterResult, SenderResult } from '../types.js';
 import type { SendgridRegion } from './api.js';
 import { REGIONS, SendgridApi, regionOfBaseUrl, resolveBaseUrl } from './api.js';
 import type { SendgridIdentity, SgDomain, SgSender } from './convert.js';
 import { parseDomain, parseDomainList, parseSender, parseSenderList, parseValidation, pickDomain, toIdentity, toSenderResult } from './convert.js';
-import { SendgridFailure, classify, missingKeyError, toMailsetupError } from './errors.js';
+import { SendgridFailure, classify, KEY_HINT, toMailsetupError } from './errors.js';
 
 export type { SendgridIdentity, SendgridRecordCheck } from './convert.js';
 
@@ -39,20 +39,15 @@ export const createSendgridProvider: ProviderFactory = async (ctx: ProviderConte
   function regionOf(requested: string | undefined): SendgridRegion {
     const r = (requested ?? ctx.region ?? '').toLowerCase();
     if (r === '') return regionOfBaseUrl(resolveBaseUrl(ctx.env, 'global')) ?? 'global';
-    if ((REGIONS as readonly string[]).includes(r)) return r as SendgridRegion;
-    throw new MailsetupError('USAGE', `SendGrid has no region "${requested ?? ctx.region}"`, { hint: `Use one of: ${REGIONS.join(', ')}.` });
+    return requireRegion('SendGrid', REGIONS, r, requested ?? ctx.region);
   }
 
   // Built on first use, so reading `capabilities` needs no key; one client per region used.
   function api(region: SendgridRegion): SendgridApi {
     const cached = apis.get(region);
     if (cached) return cached;
-    const apiKey = ctx.env.SENDGRID_API_KEY?.trim();
-    if (!apiKey) throw missingKeyError();
-    const baseUrl = resolveBaseUrl(ctx.env, region);
-    if (!/^https?:\/\/[^/]/i.test(baseUrl) || !URL.canParse(baseUrl)) {
-      throw new MailsetupError('USAGE', `SENDGRID_BASE_URL is not an http(s) URL: ${baseUrl}`, { hint: 'Unset it, or set it to https://api.eu.sendgrid.com for the EU.' });
-    }
+    const apiKey = requireApiKey(ctx.env, 'SendGrid', 'SENDGRID_API_KEY', KEY_HINT);
+    const baseUrl = requireHttpUrl(resolveBaseUrl(ctx.env, region), 'SENDGRID_BASE_URL', 'Unset it, or set it to https://api.eu.sendgrid.com for the EU.');
     ctx.debug?.(`sendgrid: using ${baseUrl} (region ${region})`);
     const created = new SendgridApi({ apiKey, baseUrl, timeoutMs: ctx.timeoutMs, ...(ctx.debug ? { debug: ctx.debug } : {}) });
     apis.set(region, created);
@@ -60,11 +55,7 @@ export const createSendgridProvider: ProviderFactory = async (ctx: ProviderConte
   }
 
   function run<T>(what: string, op: () => Promise<T>): Promise<T> {
-    return withRetries(op, {
-      classify,
-      ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
-      onRetry: (attempt, waitMs, error) => ctx.debug?.(`sendgrid: attempt ${attempt} failed (${error instanceof Error ? error.message : 'error'}), retrying in ${Math.round(waitMs)} ms`),
-    }).catch((error: unknown) => { throw toMailsetupError(error, what, ctx.env); });
+    return runWithRetries(ctx, 'sendgrid', classify, op, (error) => toMailsetupError(error, what, ctx.env));
   }
 
   const isNotFound = (e: unknown): boolean => e instanceof SendgridFailure && e.kind === 'http' && e.status === 404;

@@ -2,16 +2,17 @@
  * The only file that talks to `@aws-sdk/client-sesv2`. Everything the SDK would read from
  * process.env (region, credentials, endpoint) is resolved here from `ctx.env` and passed in
  * explicitly, so a caller's environment — not the process's — decides where requests go.
- * Retries are ours (`withRetries`, `maxAttempts: 1` on the client) so they stay bounded and honour
+ * Retries are ours (`awsCaller`, `maxAttempts: 1` on the client) so they stay bounded and honour
  * Retry-After; each attempt has its own --timeout deadline.
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { MailsetupError } from '../../errors.js';
-import { awsCredentialChain, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../aws-env.js';
-import { realSleep, withRetries } from '../retry.js';
+import { awsCaller } from '../aws-call.js';
+import { awsClientConfig, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../aws-env.js';
+import { isNamed } from '../aws-errors.js';
 import type { ProviderContext } from '../types.js';
 import type { SesIdentityDetails } from './convert.js';
-import { classifySesError, isNamed, SesTimeoutError, toMailsetupError } from './errors.js';
+import { classifySesError, SesTimeoutError, toMailsetupError } from './errors.js';
 
 type Sdk = typeof import('@aws-sdk/client-sesv2');
 let sdkPromise: Promise<Sdk> | undefined;
@@ -60,44 +61,9 @@ export async function createSesApi(ctx: ProviderContext): Promise<SesApi> {
   const region = resolveRegion(ctx);
   const endpoint = resolveEndpoint(ctx.env);
   const sdk = await loadSdk();
-  const client: SESv2Client = new sdk.SESv2Client({
-    region,
-    ...(endpoint ? { endpoint } : {}),
-    credentials: awsCredentialChain(ctx.env, region),
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: ctx.timeoutMs },
-  });
-  const sleep = ctx.sleep ?? realSleep;
-
+  const client: SESv2Client = new sdk.SESv2Client(awsClientConfig(ctx.env, region, endpoint, ctx.timeoutMs));
   /** One SDK call with a per-attempt deadline, bounded retries, and our error type at the end. */
-  async function call<T>(operation: string, send: (signal: AbortSignal) => Promise<T>, tolerate?: (e: unknown) => boolean, onRetry?: () => void): Promise<T | null> {
-    const attempt = async (): Promise<T> => {
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), ctx.timeoutMs);
-      try {
-        return await send(controller.signal);
-      } catch (e) {
-        if (controller.signal.aborted) throw new SesTimeoutError(operation, ctx.timeoutMs);
-        throw e;
-      } finally {
-        clearTimeout(timer);
-      }
-    };
-    try {
-      return await withRetries(attempt, {
-        classify: classifySesError,
-        sleep,
-        onRetry: (n, waitMs, e) => {
-          onRetry?.();
-          ctx.debug?.(`SES ${operation}: attempt ${n} failed (${(e as Error).name}); retrying in ${Math.round(waitMs)} ms`);
-        },
-      });
-    } catch (e) {
-      if (tolerate?.(e)) return null;
-      ctx.debug?.(`SES ${operation} failed: ${(e as Error).name}`);
-      throw toMailsetupError(e, operation, ctx.env);
-    }
-  }
+  const call = awsCaller(ctx, { service: 'SES', TimeoutError: SesTimeoutError, classify: classifySesError, toError: toMailsetupError });
 
   return {
     region,
@@ -106,12 +72,12 @@ export async function createSesApi(ctx: ProviderContext): Promise<SesApi> {
       const details = await call('CreateEmailIdentity', (abortSignal) => client.send(new sdk.CreateEmailIdentityCommand({
         EmailIdentity: identity,
         ...(byo ? { DkimSigningAttributes: { DomainSigningSelector: byo.selector, DomainSigningPrivateKey: byo.privateKey } } : {}),
-      }), { abortSignal }), (e) => isNamed(e, 'AlreadyExistsException'), () => { afterRetry = true; });
+      }), { abortSignal }), { tolerate: (e) => isNamed(e, 'AlreadyExistsException'), onRetry: () => { afterRetry = true; } });
       return details === null ? { existed: true, afterRetry } : { existed: false, details };
     },
     async getIdentity(identity) {
       return call('GetEmailIdentity', (abortSignal) => client.send(new sdk.GetEmailIdentityCommand({ EmailIdentity: identity }), { abortSignal }),
-        (e) => isNamed(e, 'NotFoundException'));
+        { tolerate: (e) => isNamed(e, 'NotFoundException') });
     },
     async putMailFrom(identity, mailFromDomain) {
       await call('PutEmailIdentityMailFromAttributes', (abortSignal) => client.send(new sdk.PutEmailIdentityMailFromAttributesCommand({
@@ -121,7 +87,7 @@ export async function createSesApi(ctx: ProviderContext): Promise<SesApi> {
     async deleteIdentity(identity) {
       let found = true;
       await call('DeleteEmailIdentity', (abortSignal) => client.send(new sdk.DeleteEmailIdentityCommand({ EmailIdentity: identity }), { abortSignal }),
-        (e) => { found = !isNamed(e, 'NotFoundException'); return !found; });
+        { tolerate: (e) => { found = !isNamed(e, 'NotFoundException'); return !found; } });
       return found;
     },
   };
