@@ -38,9 +38,11 @@ describe.runIf(ready)('watch on a terminal', () => {
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(SCRIPT!, ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm' } });
       let buf = '';
-      child.stdout.on('data', (x) => { buf += x; });
+      // Never leave a runaway child behind: kill the whole session if it outlives the test.
+      const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.stdout.on('data', (x) => { buf += x; if (buf.length > 2_000_000) child.kill('SIGKILL'); });
       child.stderr.on('data', (x) => { buf += x; });
-      child.on('close', (c) => resolve({ code: c, out: buf }));
+      child.on('close', (c) => { clearTimeout(guard); resolve({ code: c, out: buf }); });
     });
     expect(code, out).toBe(0);
     expect(out).toMatch(/\x1b\[\d+A/); // cursor up: the view is redrawn in place
