@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { startEmbeddedDns } from '../dist/embedded-server.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
@@ -92,4 +93,26 @@ console.log(`validate verdicts: ${report.checks.map((c) => `${c.check}=${c.statu
 // The evaluation case must really walk 10 lookups to a pass, or its figure means nothing.
 const ev = JSON.parse((await run(process.execPath, [bin, 'validate', 'tree.example.test', '--selector', 's1', '--ip', '192.0.2.55', '--resolver', dns.address, '--json'])).stdout).spf;
 console.log(`validate --ip: ${ev.result} after ${ev.lookups}/10 lookups, ${ev.voidLookups}/2 void, ${ev.trace.length} trace steps${ev.result === 'pass' && ev.lookups === 10 ? '' : '  UNEXPECTED'}`);
+
+// Wall time on a shared 2-core VM swings with its neighbours; instruction counts do not. When
+// valgrind is installed (every machine of this kind has it), count the instructions of the same
+// runs with callgrind and print those ratios too. BENCH_INSTRUCTIONS=0 skips it (about a minute).
+if (process.env.BENCH_INSTRUCTIONS !== '0' && existsSync('/usr/bin/valgrind')) {
+  const count = async (args) => {
+    const r = await run('/usr/bin/valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args]);
+    return Number(/Collected : (\d+)/.exec(r.stderr)?.[1] ?? NaN);
+  };
+  const baseI = await count(['-e', '0']);
+  console.log('\ninstructions (valgrind callgrind; deterministic)   ratio vs node -e 0   target');
+  const rows = [
+    ['mailsetup --help', [bin, '--help'], 1.3],
+    ['mailsetup validate --selector s1', [bin, 'validate', 'bench.example.test', '--selector', 's1', '--resolver', dns.address, '--timeout', '60s'], 2.0],
+  ];
+  console.log(`${'node -e 0'.padEnd(38)} ${(baseI / 1e6).toFixed(1).padStart(9)}M   ${'1.00'.padStart(10)}×`);
+  for (const [label, args, target] of rows) {
+    const n = await count(args);
+    const ratio = n / baseI;
+    console.log(`${label.padEnd(38)} ${(n / 1e6).toFixed(1).padStart(9)}M   ${ratio.toFixed(2).padStart(10)}×          ${ratio <= target ? `≤ ${target}× ok` : `≤ ${target}× MISSED`}`);
+  }
+}
 await dns.close();
