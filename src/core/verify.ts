@@ -110,8 +110,12 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
     }
     providerStatus = identity.status;
     if (opts.refresh) {
-      const own = entry.records.filter((r) => r.source === 'mailsetup');
-      records = [...identity.records, ...own.filter((o) => !identity.records.some((p) => p.type === o.type && p.name === o.name))];
+      // The provider's list replaces ours purpose by purpose. Purposes it never reports back (SES
+      // does not return a BYODKIM public key, nor whether --inbound was asked for) keep the stored
+      // records, and so do mailsetup's own recommendations.
+      const reported = new Set(identity.records.map((r) => r.purpose));
+      const kept = entry.records.filter((r) => r.source === 'mailsetup' || !reported.has(r.purpose));
+      records = [...identity.records, ...kept.filter((o) => !identity.records.some((p) => p.type === o.type && p.name === o.name))];
     }
   }
 
@@ -231,6 +235,10 @@ export async function runVerify(domains: string[], opts: VerifyOptions, deps: Ve
         if (r.status === 'missing' || r.status === 'invalid') delete verified[key];
       }
       if (JSON.stringify(verified) !== JSON.stringify(e.verifiedAt ?? {})) e.verifiedAt = verified;
+      // --refresh: the provider's current list becomes the stored one (what `records` prints next).
+      if (opts.refresh) {
+        e.records = v.records.map(({ purpose, type, name, value, priority, ttl, required, source }) => ({ purpose, type, name, value, priority, ttl, required, source }));
+      }
       recordStatus(e, v.status, v.stage ? `stage ${v.stage}` : null, now());
     }
   });
