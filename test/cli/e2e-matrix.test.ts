@@ -9,7 +9,6 @@
  * each with its own zone and state file. Idempotency and the plan rules are tested over every writer
  * in test/dns-hosts/autoconfig-plan.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +18,7 @@ import { query } from '../../src/dns/wire.js';
 import type { ZoneRecord } from '../../src/dns/zone.js';
 import type { HostId, HostRecord } from '../../src/dns-hosts/types.js';
 import type { DnsRecord } from '../../src/model/record.js';
-import { BIN, parseJson, runCli, type CliResult } from '../helpers/cli.js';
+import { parseJson, runCli, runCliStreaming, type CliResult } from '../helpers/cli.js';
 import { axfr, bindKeyStanza, bindUpdatePolicy, bindZoneFile, DIG, NSUPDATE } from '../helpers/host-harness.js';
 import { NAMED, requireProgram, startNamed, type RunningServer } from '../helpers/programs.js';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../emulators/cloudflare.js';
@@ -104,28 +103,6 @@ function mirrorZones(dns: EmbeddedDns, sources: Array<{ zone: string; ns: string
   };
   // `records` is read by the server for each question it answers.
   dns.setZone({ get records() { return build(); }, negativeTtl: 5 });
-}
-
-/** Run the CLI, calling `onLine` with each stdout line as it arrives (runCli collects them at the end). */
-function runCliStreaming(args: string[], env: Record<string, string>, onLine: (line: string) => void, timeoutMs = 30_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, CI: 'true', NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    let pending = '';
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      pending += d;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) { onLine(pending.slice(0, nl)); pending = pending.slice(nl + 1); }
-    });
-    child.stderr.on('data', (d) => { stderr += d; });
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`mailsetup ${args.join(' ')} timed out\n${stderr}`)); }, timeoutMs);
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
 }
 
 /** What the authoritative server answers for a stored record's name and type, as comparable keys. */

@@ -11,17 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
 import type { ZoneFault, ZoneRecord } from '../../src/dns/zone.js';
-import type { DnsRecord } from '../../src/model/record.js';
 import { DEFAULT_DKIM_SELECTORS } from '../../src/validators/dkim.js';
 import { parseJson, runCli, type CliResult } from '../helpers/cli.js';
 import { rsaPublicKey } from '../helpers/keys.js';
+import { a, mx, sesPublished, sesWanted, soa, stateFor, txt } from '../helpers/zone-builders.js';
 
 const key = rsaPublicKey(2048);
-const txt = (name: string, data: string | string[]): ZoneRecord => ({ name, type: 'TXT', data });
-const mx = (name: string, preference: number, exchange: string): ZoneRecord => ({ name, type: 'MX', data: { preference, exchange } });
-const a = (name: string, data: string): ZoneRecord => ({ name, type: 'A', data });
-const cname = (name: string, data: string): ZoneRecord => ({ name, type: 'CNAME', data });
-const soa = (zone: string): ZoneRecord => ({ name: zone, type: 'SOA', data: { mname: `ns.${zone}`, rname: `h.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 60 } });
 
 /** A domain whose every check passes (SPF, DKIM at s1, DMARC, MX with an address). */
 function healthy(d: string): ZoneRecord[] {
@@ -193,32 +188,13 @@ describe('validate: misbehaving replies on the wire', () => {
 // verify against dead authoritative servers
 // ---------------------------------------------------------------------------------------------
 
-const rec = (r: Pick<DnsRecord, 'purpose' | 'type' | 'name' | 'value'> & Partial<DnsRecord>): DnsRecord =>
-  ({ priority: r.type === 'MX' ? 10 : null, ttl: null, required: true, source: 'provider', ...r });
-
-function wanted(d: string): DnsRecord[] {
-  return [
-    rec({ purpose: 'dkim', type: 'CNAME', name: `tok1._domainkey.${d}`, value: 'tok1.dkim.amazonses.com' }),
-    rec({ purpose: 'mail-from-mx', type: 'MX', name: `bounce.${d}`, value: 'feedback-smtp.us-east-1.amazonses.com' }),
-    rec({ purpose: 'mail-from-spf', type: 'TXT', name: `bounce.${d}`, value: 'v=spf1 include:amazonses.com ~all' }),
-    rec({ purpose: 'dmarc', type: 'TXT', name: `_dmarc.${d}`, value: 'v=DMARC1; p=none', source: 'mailsetup' }),
-  ];
-}
-function published(d: string): ZoneRecord[] {
-  return [
-    cname(`tok1._domainkey.${d}`, 'tok1.dkim.amazonses.com'),
-    mx(`bounce.${d}`, 10, 'feedback-smtp.us-east-1.amazonses.com'),
-    txt(`bounce.${d}`, 'v=spf1 include:amazonses.com ~all'),
-    txt(`_dmarc.${d}`, 'v=DMARC1; p=none'),
-  ];
-}
 /** Every name verify asks the authoritative servers about `d` (zone cut and records), all failing the same way. */
 function deadFor(domains: string[], fault: ZoneFault['fault']): ZoneFault[] {
   const names = new Set<string>();
   for (const d of domains) {
     const labels = d.split('.');
     for (let i = 0; i < labels.length - 1; i++) names.add(labels.slice(i).join('.'));
-    for (const r of wanted(d)) names.add(r.name);
+    for (const r of sesWanted(d)) names.add(r.name);
   }
   return [...names].map((name) => ({ name, fault }));
 }
@@ -233,11 +209,11 @@ beforeAll(async () => {
   live = await startEmbeddedDns({
     records: [
       txt('amazonses.com', 'v=spf1 ip4:54.240.0.0/18 ~all'),
-      ...zones.map(soa), ...DOMAINS.flatMap(published),
+      ...zones.map(soa), ...DOMAINS.flatMap(sesPublished),
     ],
   });
   for (const fault of ['timeout', 'timeout', 'refused', 'servfail'] as const) {
-    dead.push(await startEmbeddedDns({ records: [...zones.map(soa), ...DOMAINS.flatMap(published)], faults: deadFor(DOMAINS, fault) }));
+    dead.push(await startEmbeddedDns({ records: [...zones.map(soa), ...DOMAINS.flatMap(sesPublished)], faults: deadFor(DOMAINS, fault) }));
   }
   dir = mkdtempSync(join(tmpdir(), 'mailsetup-faults-dns-'));
 });
@@ -248,12 +224,8 @@ afterAll(async () => {
 });
 
 function writeState(file: string, domains: string[]): string {
-  const at = '2026-11-30T00:00:00.000Z';
-  const entries = Object.fromEntries(domains.map((d) => [d, {
-    provider: 'ses', providerId: d, region: 'us-east-1', records: wanted(d), status: 'pending', createdAt: at, updatedAt: at, history: [],
-  }]));
   const path = join(dir, file);
-  writeFileSync(path, `${JSON.stringify({ version: 1, domains: entries }, null, 2)}\n`);
+  writeFileSync(path, `${stateFor(domains)}\n`);
   return path;
 }
 

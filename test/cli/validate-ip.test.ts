@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
 import type { ZoneRecord } from '../../src/dns/zone.js';
 import { parseJson, runCli } from '../helpers/cli.js';
+import { txt } from '../helpers/zone-builders.js';
 
-const txt = (name: string, data: string | string[]): ZoneRecord => ({ name, type: 'TXT', data });
 
 const records: ZoneRecord[] = [
   txt('acme.test', 'v=spf1 include:_spf.provider.test mx -all exp=why.acme.test'),

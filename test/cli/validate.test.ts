@@ -7,13 +7,10 @@ import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-serve
 import type { ZoneRecord } from '../../src/dns/zone.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { rsaPublicKey } from '../helpers/keys.js';
+import { a, cname, mx, txt } from '../helpers/zone-builders.js';
 
 const key2048 = rsaPublicKey(2048);
 const key512 = rsaPublicKey(512);
-const txt = (name: string, data: string | string[]): ZoneRecord => ({ name, type: 'TXT', data });
-const cname = (name: string, data: string): ZoneRecord => ({ name, type: 'CNAME', data });
-const mx = (name: string, preference: number, exchange: string): ZoneRecord => ({ name, type: 'MX', data: { preference, exchange } });
-const a = (name: string, data: string): ZoneRecord => ({ name, type: 'A', data });
 const dmarcOk = (d: string) => txt(`_dmarc.${d}`, 'v=DMARC1; p=reject');
 
 const records: ZoneRecord[] = [

@@ -9,36 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
 import type { ZoneRecord } from '../../src/dns/zone.js';
-import type { DnsRecord } from '../../src/model/record.js';
 import { parseJson, runCli } from '../helpers/cli.js';
 import { rsaPublicKey } from '../helpers/keys.js';
+import { cname, mx, rec, sesPublished, sesWanted, soa, stateFor, txt } from '../helpers/zone-builders.js';
 
 const key = rsaPublicKey(2048);
-const soa = (zone: string): ZoneRecord => ({ name: zone, type: 'SOA', data: { mname: `ns.${zone}`, rname: `h.${zone}`, serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 60 } });
-const txt = (name: string, data: string | string[], ttl?: number): ZoneRecord => ({ name, type: 'TXT', data, ...(ttl ? { ttl } : {}) });
-const cname = (name: string, data: string): ZoneRecord => ({ name, type: 'CNAME', data });
-const mx = (name: string, preference: number, exchange: string): ZoneRecord => ({ name, type: 'MX', data: { preference, exchange } });
-const rec = (r: Partial<DnsRecord> & Pick<DnsRecord, 'purpose' | 'type' | 'name' | 'value'>): DnsRecord =>
-  ({ priority: r.type === 'MX' ? 10 : null, ttl: null, required: true, source: 'provider', ...r });
-
-/** The records a provider asked for, per domain (the same shape for every scenario). */
-function wanted(d: string): DnsRecord[] {
-  return [
-    rec({ purpose: 'dkim', type: 'CNAME', name: `tok1._domainkey.${d}`, value: 'tok1.dkim.amazonses.com' }),
-    rec({ purpose: 'mail-from-mx', type: 'MX', name: `bounce.${d}`, value: 'feedback-smtp.us-east-1.amazonses.com' }),
-    rec({ purpose: 'mail-from-spf', type: 'TXT', name: `bounce.${d}`, value: 'v=spf1 include:amazonses.com ~all' }),
-    rec({ purpose: 'dmarc', type: 'TXT', name: `_dmarc.${d}`, value: 'v=DMARC1; p=none', source: 'mailsetup' }),
-  ];
-}
-/** The correct DNS for `d`. */
-function good(d: string): ZoneRecord[] {
-  return [
-    cname(`tok1._domainkey.${d}`, 'tok1.dkim.amazonses.com'),
-    mx(`bounce.${d}`, 10, 'feedback-smtp.us-east-1.amazonses.com'),
-    txt(`bounce.${d}`, 'v=spf1 include:amazonses.com ~all'),
-    txt(`_dmarc.${d}`, 'v=DMARC1; p=none'),
-  ];
-}
 const without = (rs: ZoneRecord[], name: string, type?: string) => rs.filter((r) => !(r.name === name && (!type || r.type === type)));
 
 const shared: ZoneRecord[] = [
@@ -46,20 +21,20 @@ const shared: ZoneRecord[] = [
 ];
 
 const zones: Record<string, ZoneRecord[]> = {
-  'good.test': good('mail.good.test'),
+  'good.test': sesPublished('mail.good.test'),
   'missing.test': [],
-  'quoted.test': [...without(good('mail.quoted.test'), '_dmarc.mail.quoted.test'), txt('_dmarc.mail.quoted.test', '"v=DMARC1; p=none"')],
-  'doubled.test': [...without(good('mail.doubled.test'), 'tok1._domainkey.mail.doubled.test'), cname('tok1._domainkey.mail.doubled.test.doubled.test', 'tok1.dkim.amazonses.com')],
-  'level.test': [...without(good('mail.level.test'), 'tok1._domainkey.mail.level.test'), cname('tok1._domainkey.level.test', 'tok1.dkim.amazonses.com')],
-  'mxprio.test': [...without(good('mail.mxprio.test'), 'bounce.mail.mxprio.test', 'MX'), mx('bounce.mail.mxprio.test', 10, '10 feedback-smtp.us-east-1.amazonses.com')],
-  'proxied.test': [...without(good('mail.proxied.test'), 'tok1._domainkey.mail.proxied.test'), { name: 'tok1._domainkey.mail.proxied.test', type: 'A', data: '104.16.0.1' }, txt('tok1._domainkey.mail.proxied.test', 'x')],
-  'spfmulti.test': [...good('mail.spfmulti.test'), txt('bounce.mail.spfmulti.test', 'v=spf1 -all')],
-  'merged.test': [...without(good('mail.merged.test'), 'bounce.mail.merged.test', 'TXT'), txt('bounce.mail.merged.test', ['v=spf1 include:sendgrid.net ', 'include:AmazonSES.com ~all'])],
-  'noinclude.test': [...without(good('mail.noinclude.test'), 'bounce.mail.noinclude.test', 'TXT'), txt('bounce.mail.noinclude.test', 'v=spf1 include:other.test ~all')],
-  'mismatch.test': [...without(good('mail.mismatch.test'), 'tok1._domainkey.mail.mismatch.test'), cname('tok1._domainkey.mail.mismatch.test', 'tok9.dkim.amazonses.com')],
-  'strict.test': [...without(good('mail.strict.test'), '_dmarc.mail.strict.test'), txt('_dmarc.mail.strict.test', 'v=DMARC1; p=reject; adkim=s'), cname('TOK1._domainkey.mail.strict.test.', 'TOK1.DKIM.AMAZONSES.COM.')].filter((r) => r.name !== 'tok1._domainkey.mail.strict.test'),
-  'stale.test': good('mail.stale.test'),
-  'aspf.test': [...without(good('mail.aspf.test'), '_dmarc.mail.aspf.test'), txt('_dmarc.mail.aspf.test', 'v=DMARC1; p=reject; aspf=s')],
+  'quoted.test': [...without(sesPublished('mail.quoted.test'), '_dmarc.mail.quoted.test'), txt('_dmarc.mail.quoted.test', '"v=DMARC1; p=none"')],
+  'doubled.test': [...without(sesPublished('mail.doubled.test'), 'tok1._domainkey.mail.doubled.test'), cname('tok1._domainkey.mail.doubled.test.doubled.test', 'tok1.dkim.amazonses.com')],
+  'level.test': [...without(sesPublished('mail.level.test'), 'tok1._domainkey.mail.level.test'), cname('tok1._domainkey.level.test', 'tok1.dkim.amazonses.com')],
+  'mxprio.test': [...without(sesPublished('mail.mxprio.test'), 'bounce.mail.mxprio.test', 'MX'), mx('bounce.mail.mxprio.test', 10, '10 feedback-smtp.us-east-1.amazonses.com')],
+  'proxied.test': [...without(sesPublished('mail.proxied.test'), 'tok1._domainkey.mail.proxied.test'), { name: 'tok1._domainkey.mail.proxied.test', type: 'A', data: '104.16.0.1' }, txt('tok1._domainkey.mail.proxied.test', 'x')],
+  'spfmulti.test': [...sesPublished('mail.spfmulti.test'), txt('bounce.mail.spfmulti.test', 'v=spf1 -all')],
+  'merged.test': [...without(sesPublished('mail.merged.test'), 'bounce.mail.merged.test', 'TXT'), txt('bounce.mail.merged.test', ['v=spf1 include:sendgrid.net ', 'include:AmazonSES.com ~all'])],
+  'noinclude.test': [...without(sesPublished('mail.noinclude.test'), 'bounce.mail.noinclude.test', 'TXT'), txt('bounce.mail.noinclude.test', 'v=spf1 include:other.test ~all')],
+  'mismatch.test': [...without(sesPublished('mail.mismatch.test'), 'tok1._domainkey.mail.mismatch.test'), cname('tok1._domainkey.mail.mismatch.test', 'tok9.dkim.amazonses.com')],
+  'strict.test': [...without(sesPublished('mail.strict.test'), '_dmarc.mail.strict.test'), txt('_dmarc.mail.strict.test', 'v=DMARC1; p=reject; adkim=s'), cname('TOK1._domainkey.mail.strict.test.', 'TOK1.DKIM.AMAZONSES.COM.')].filter((r) => r.name !== 'tok1._domainkey.mail.strict.test'),
+  'stale.test': sesPublished('mail.stale.test'),
+  'aspf.test': [...without(sesPublished('mail.aspf.test'), '_dmarc.mail.aspf.test'), txt('_dmarc.mail.aspf.test', 'v=DMARC1; p=reject; aspf=s')],
   'dkimtxt.test': [txt('sel._domainkey.mail.dkimtxt.test', `v=DKIM1; k=rsa; p=${key.slice(0, 120)}`)],
 };
 
@@ -68,15 +43,10 @@ let resolver: EmbeddedDns;
 let dir: string;
 let state: string;
 
-function stateFor(domains: string[]): string {
-  const at = '2026-11-30T00:00:00.000Z';
-  const entries = Object.fromEntries(domains.map((d) => [d, {
-    provider: 'ses', providerId: d, region: 'us-east-1',
-    records: d === 'mail.dkimtxt.test' ? [rec({ purpose: 'dkim', type: 'TXT', name: 'sel._domainkey.mail.dkimtxt.test', value: `v=DKIM1; k=rsa; p=${key}` })] : wanted(d),
-    status: 'pending', createdAt: at, updatedAt: at, history: [],
-  }]));
-  return JSON.stringify({ version: 1, domains: entries }, null, 2);
-}
+/** The state file over `domains`: SES records, but a TXT DKIM key for mail.dkimtxt.test. */
+const stateJson = (domains: string[]): string => stateFor(domains, (d) => (d === 'mail.dkimtxt.test'
+  ? [rec({ purpose: 'dkim', type: 'TXT', name: 'sel._domainkey.mail.dkimtxt.test', value: `v=DKIM1; k=rsa; p=${key}` })]
+  : sesWanted(d)));
 
 beforeAll(async () => {
   const authRecords = [...shared, ...Object.entries(zones).flatMap(([z, rs]) => [soa(z), ...rs])];
@@ -88,7 +58,7 @@ beforeAll(async () => {
   resolver = await startEmbeddedDns({ records: resolverRecords });
   dir = mkdtempSync(join(tmpdir(), 'mailsetup-verify-'));
   state = join(dir, 'mailsetup.json');
-  writeFileSync(state, stateFor([...Object.keys(zones).map((z) => `mail.${z}`), 'mail.down.test']));
+  writeFileSync(state, stateJson([...Object.keys(zones).map((z) => `mail.${z}`), 'mail.down.test']));
 });
 afterAll(async () => { await auth.close(); await resolver.close(); rmSync(dir, { recursive: true, force: true }); });
 
@@ -221,13 +191,13 @@ describe('verify: alignment', () => {
 describe('watch', () => {
   it('exits 0 within one interval once the record appears; no escape codes off a terminal', async () => {
     const d = 'mail.late.test';
-    writeFileSync(join(dir, 'late.json'), stateFor([d]));
-    const lateAuth = await startEmbeddedDns({ records: [soa('late.test'), ...shared, ...without(good(d), `_dmarc.${d}`)] });
+    writeFileSync(join(dir, 'late.json'), stateJson([d]));
+    const lateAuth = await startEmbeddedDns({ records: [soa('late.test'), ...shared, ...without(sesPublished(d), `_dmarc.${d}`)] });
     try {
       const started = Date.now();
       const run = runCli(['watch', d, '--config', join(dir, 'late.json'), '--authoritative', lateAuth.address, '--resolver', lateAuth.address, '--no-provider', '--interval', '1s', '--timeout', '30s']);
       await new Promise((r) => setTimeout(r, 1500));
-      lateAuth.setZone({ records: [soa('late.test'), ...shared, ...good(d)] });
+      lateAuth.setZone({ records: [soa('late.test'), ...shared, ...sesPublished(d)] });
       const r = await run;
       expect(r.code, r.stderr).toBe(0);
       expect(Date.now() - started).toBeLessThan(12_000);

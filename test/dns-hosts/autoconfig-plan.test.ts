@@ -11,26 +11,27 @@ import { createRfc2136Writer, SERVER_ENV } from '../../src/dns-hosts/rfc2136/ind
 import { TSIG_ENV } from '../../src/dns-hosts/rfc2136/tsig.js';
 import { createRoute53Writer } from '../../src/dns-hosts/route53/index.js';
 import { runAutoconfigContract } from '../contract/autoconfig-plan.js';
-import { bindHarness, bindKeyStanza, bindZoneFile, cloudflareHarness, DIG, NSUPDATE, resellerclubHarness, route53Harness } from '../helpers/host-harness.js';
+import type { DnsHostEmulator } from '../emulators/dns-host-types.js';
+import { bindHarness, bindKeyStanza, bindZoneFile, cloudflareHarness, DIG, NSUPDATE, resellerclubHarness, route53Harness, type EmulatorHarness } from '../helpers/host-harness.js';
 import { NAMED, requireProgram, startNamed, type RunningServer } from '../helpers/programs.js';
 
 const ZONE = 'plan.test';
 const serverError = { kind: 'server-error' } as const;
 
+/** An emulator harness whose partial failure is HTTP 500 on every request after the first write. */
+const failingAfterFirstWrite = <E extends DnsHostEmulator>(h: EmulatorHarness<E>) => ({
+  ...h, authoritative: [],
+  partial: {
+    how: 'HTTP 500 on every request after the first write', lands: 1,
+    arm: async () => { h.emulator.fail(serverError, 1000, 1); return null; },
+    disarm: async () => h.emulator.fail(serverError, 0),
+  },
+});
+
 runAutoconfigContract({
   id: 'cloudflare',
   makeWriter: createCloudflareWriter,
-  async makeHarness() {
-    const h = await cloudflareHarness(ZONE);
-    return {
-      ...h, authoritative: [],
-      partial: {
-        how: 'HTTP 500 on every request after the first write', lands: 1,
-        arm: async () => { h.emulator.fail(serverError, 1000, 1); return null; },
-        disarm: async () => h.emulator.fail(serverError, 0),
-      },
-    };
-  },
+  makeHarness: async () => failingAfterFirstWrite(await cloudflareHarness(ZONE)),
 });
 
 runAutoconfigContract({
@@ -57,17 +58,7 @@ runAutoconfigContract({
 runAutoconfigContract({
   id: 'resellerclub',
   makeWriter: createResellerclubWriter,
-  async makeHarness() {
-    const h = await resellerclubHarness(ZONE);
-    return {
-      ...h, authoritative: [],
-      partial: {
-        how: 'HTTP 500 on every request after the first write', lands: 1,
-        arm: async () => { h.emulator.fail(serverError, 1000, 1); return null; },
-        disarm: async () => h.emulator.fail(serverError, 0),
-      },
-    };
-  },
+  makeHarness: async () => failingAfterFirstWrite(await resellerclubHarness(ZONE)),
 });
 
 // RFC 2136: BIND with two keys on the zone — one may write anything, the other only TXT and CNAME.

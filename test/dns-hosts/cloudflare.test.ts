@@ -5,26 +5,18 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCloudflareWriter } from '../../src/dns-hosts/cloudflare/index.js';
-import type { DnsHostWriter, HostContext, HostRecord } from '../../src/dns-hosts/types.js';
-import { MailsetupError } from '../../src/errors.js';
+import type { DnsHostWriter, HostContext } from '../../src/dns-hosts/types.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
-import { cloudflareHarness } from '../helpers/host-harness.js';
+import { hostRecord as rec, cloudflareHarness } from '../helpers/host-harness.js';
 import { startCloudflareEmulator } from '../emulators/cloudflare.js';
 import type { CloudflareEmulator } from '../emulators/cloudflare.js';
+import { caught } from '../helpers/caught.js';
 
 runDnsHostContract({
   id: 'cloudflare',
   makeWriter: createCloudflareWriter,
   makeHarness: () => cloudflareHarness('contract.example'),
 });
-
-const rec = (type: string, name: string, value: string, over: Partial<HostRecord> = {}): HostRecord =>
-  ({ type, name, value, priority: type === 'MX' ? 10 : null, ttl: 300, ...over });
-
-async function caught(p: Promise<unknown>): Promise<MailsetupError> {
-  try { await p; } catch (e) { if (e instanceof MailsetupError) return e; throw e; }
-  throw new Error('expected the call to fail');
-}
 
 describe('cloudflare writer', () => {
   let emu: CloudflareEmulator;

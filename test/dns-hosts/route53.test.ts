@@ -6,11 +6,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRoute53Writer } from '../../src/dns-hosts/route53/index.js';
 import type { DnsHostWriter, HostChange, HostContext, HostRecord } from '../../src/dns-hosts/types.js';
-import { MailsetupError } from '../../src/errors.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
-import { route53Harness } from '../helpers/host-harness.js';
+import { hostRecord as rec, route53Harness } from '../helpers/host-harness.js';
 import { startRoute53Emulator } from '../emulators/route53.js';
 import type { Route53Emulator } from '../emulators/route53.js';
+import { caught } from '../helpers/caught.js';
 
 runDnsHostContract({
   id: 'route53',
@@ -19,14 +19,7 @@ runDnsHostContract({
   makeHarness: () => route53Harness('contract.example'),
 });
 
-const rec = (type: string, name: string, value: string, over: Partial<HostRecord> = {}): HostRecord =>
-  ({ type, name, value, priority: type === 'MX' ? 10 : null, ttl: 300, ...over });
 const create = (r: HostRecord): HostChange => ({ kind: 'create', record: r });
-
-async function caught(p: Promise<unknown>): Promise<MailsetupError> {
-  try { await p; } catch (e) { if (e instanceof MailsetupError) return e; throw e; }
-  throw new Error('expected the call to fail');
-}
 
 describe('route53 writer', () => {
   let emu: Route53Emulator;

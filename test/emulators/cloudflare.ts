@@ -7,13 +7,11 @@
  * injected faults (9109, 971, 10002) follow public reports, not a captured exchange.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { normaliseName, unquoteTxt } from '../../src/model/record.js';
 import type { HostRecord } from '../../src/dns-hosts/types.js';
 import type { DnsHostEmulator } from './dns-host-types.js';
-import type { EmulatorFault } from './types.js';
+import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
 
 export const CF_FAKE_TOKEN = 'cf-fake-test-token';
 
@@ -61,10 +59,8 @@ function storeTxt(content: string): string {
 export async function startCloudflareEmulator(): Promise<CloudflareEmulator> {
   const zones = new Map<string, { id: string; name: string }>(); // by id
   const records: CfStored[] = [];
-  const requests: Array<{ method: string; path: string }> = [];
   const calls: CfCall[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let fault: { f: EmulatorFault; left: number; after: number } | null = null;
+  const faults = createFaultSwitch();
 
   const zoneByName = (name: string) => [...zones.values()].find((z) => z.name === normaliseName(name));
   const now = () => new Date().toISOString();
@@ -160,63 +156,40 @@ export async function startCloudflareEmulator(): Promise<CloudflareEmulator> {
   const sendError = (res: ServerResponse, e: CfError, headers: Record<string, string> = {}) =>
     send(res, e.status, { success: false, errors: [{ code: e.code, message: e.message }], messages: [], result: null }, { 'x-should-retry': 'false', ...headers });
 
-  function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
-    const url = new URL(req.url ?? '/', 'http://emulator');
+  const answers: FaultAnswers = {
+    auth: (res) => sendError(res, new CfError(401, 9109, 'Invalid access token')),
+    forbidden: (res) => sendError(res, new CfError(403, 10000, 'Authentication error')),
+    rateLimit: (res, retryAfter) => sendError(res, new CfError(429, 971, 'Please wait and consider throttling your request speed'), retryAfter),
+    serverError: (res) => sendError(res, new CfError(500, 10002, 'An unknown error has occurred')),
+    malformed: '{"success": true, "result": <html>502 Bad Gateway',
+    truncated: '{"success":true,"result":[',
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: string, url: URL) {
     const path = url.pathname.replace(/^\/client\/v4/, '');
     let body: Record<string, unknown> = {};
     let parsed = true;
     try { body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}; } catch { parsed = false; }
-    requests.push({ method: req.method ?? 'GET', path: url.pathname });
     const headers = Object.fromEntries(['authorization', 'x-auth-key', 'x-auth-email'].map((h) => [h, req.headers[h] as string | undefined]));
     calls.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body: raw ? body : undefined, headers });
+    if (await faults.answer(res, faults.next(), answers)) return;
 
-    const active = fault;
-    if (active && active.after > 0) active.after--;
-    else if (active && active.left > 0) {
-      if (--active.left === 0) fault = null;
-      const f = active.f;
-      switch (f.kind) {
-        case 'auth': return sendError(res, new CfError(401, 9109, 'Invalid access token'));
-        case 'forbidden': return sendError(res, new CfError(403, 10000, 'Authentication error'));
-        case 'rate-limit': return sendError(res, new CfError(429, 971, 'Please wait and consider throttling your request speed'), f.retryAfterSeconds === null ? {} : { 'retry-after': String(f.retryAfterSeconds) });
-        case 'server-error': return sendError(res, new CfError(500, 10002, 'An unknown error has occurred'));
-        case 'malformed': return send(res, 200, '{"success": true, "result": <html>502 Bad Gateway');
-        case 'reset':
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
-          res.write('{"success":true,"result":[');
-          return void setImmediate(() => req.socket.destroy());
-        case 'slow': {
-          const t = setTimeout(() => { timers.delete(t); respond(); }, f.delayMs);
-          return void timers.add(t);
-        }
-      }
+    const auth = String(req.headers.authorization ?? '');
+    if (!/^Bearer \S+$/.test(auth)) {
+      return send(res, 400, { success: false, errors: [{ code: 6003, message: 'Invalid request headers', error_chain: [{ code: 6111, message: 'Invalid format for Authorization header' }] }], messages: [], result: null }, { 'x-should-retry': 'false' });
     }
-    respond();
-
-    function respond() {
-      const auth = String(req.headers.authorization ?? '');
-      if (!/^Bearer \S+$/.test(auth)) {
-        return send(res, 400, { success: false, errors: [{ code: 6003, message: 'Invalid request headers', error_chain: [{ code: 6111, message: 'Invalid format for Authorization header' }] }], messages: [], result: null }, { 'x-should-retry': 'false' });
-      }
-      if (auth !== `Bearer ${CF_FAKE_TOKEN}`) return sendError(res, new CfError(403, 10000, 'Authentication error'));
-      if (!parsed) return sendError(res, new CfError(400, 6007, 'Malformed JSON in request body'));
-      try {
-        send(res, 200, { success: true, errors: [], messages: [], ...route(req.method ?? 'GET', path, url.searchParams, body) });
-      } catch (e) {
-        if (e instanceof CfError) sendError(res, e);
-        else send(res, 500, { success: false, errors: [{ code: 10002, message: String(e) }], messages: [], result: null });
-      }
+    if (auth !== `Bearer ${CF_FAKE_TOKEN}`) return sendError(res, new CfError(403, 10000, 'Authentication error'));
+    if (!parsed) return sendError(res, new CfError(400, 6007, 'Malformed JSON in request body'));
+    try {
+      send(res, 200, { success: true, errors: [], messages: [], ...route(req.method ?? 'GET', path, url.searchParams, body) });
+    } catch (e) {
+      if (e instanceof CfError) sendError(res, e);
+      else send(res, 500, { success: false, errors: [{ code: 10002, message: String(e) }], messages: [], result: null });
     }
   }
 
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => { raw += c; });
-    req.on('end', () => handle(req, res, raw));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startLoopbackServer((req, res, raw, url) => handle(req, res, raw.toString('utf8'), url), faults);
+  const { baseUrl, requests } = server;
 
   function seedRaw(zoneName: string, r: Partial<CfStored> & { type: string; name: string; content: string }): CfStored {
     const zone = zoneByName(zoneName);
@@ -249,11 +222,7 @@ export async function startCloudflareEmulator(): Promise<CloudflareEmulator> {
       value: r.type === 'TXT' ? unquoteTxt(r.content) : ['CNAME', 'MX'].includes(r.type) ? normaliseName(r.content) : r.content,
       priority: r.type === 'MX' ? r.priority ?? 0 : null, ttl: r.ttl === 1 ? null : r.ttl, hostId: r.id, proxied: r.proxied,
     })),
-    fail(f, times = 1, afterRequests = 0) { fault = times > 0 ? { f, left: times, after: afterRequests } : null; },
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    fail: faults.fail,
+    close: server.close,
   };
 }

@@ -6,9 +6,8 @@
  */
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { EmulatorFault, ProviderEmulator } from './types.js';
+import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
+import type { ProviderEmulator } from './types.js';
 
 const KEY = 'mg-fake-test-key';
 const AUTH = `Basic ${Buffer.from(`api:${KEY}`).toString('base64')}`;
@@ -45,10 +44,8 @@ function publicKey(bits: number): string {
 export async function startMailgunEmulator(options: MailgunEmulatorOptions = {}): Promise<MailgunEmulator> {
   const eu = options.region === 'eu';
   const domains = new Map<string, Domain>();
-  const requests: Array<{ method: string; path: string }> = [];
   const creates: Array<Record<string, string>> = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let fault: { fault: EmulatorFault; left: number } | null = null;
+  const faults = createFaultSwitch();
 
   function newDomain(name: string, fields: Record<string, string> = {}): Domain {
     const auto = fields.use_automatic_sender_security === 'true';
@@ -154,39 +151,19 @@ export async function startMailgunEmulator(options: MailgunEmulatorOptions = {})
     res.end(JSON.stringify(body));
   }
 
-  function takeFault(): EmulatorFault | null {
-    if (!fault || fault.left <= 0) return null;
-    fault.left -= 1;
-    return fault.fault;
-  }
+  const answers: FaultAnswers = {
+    auth: (res) => send(res, 401, { message: 'Invalid private key' }),
+    forbidden: (res) => send(res, 403, { message: 'Forbidden' }),
+    rateLimit: (res, retryAfter) => send(res, 429, { message: 'Too many requests' }, retryAfter),
+    serverError: (res) => send(res, 500, { message: 'Internal server error' }),
+    malformed: '{"domain": {"name": "trunc',
+    truncated: '{"domain": {',
+  };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://emulator').pathname;
-    requests.push({ method: req.method ?? '', path });
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const f = takeFault();
-    switch (f?.kind) {
-      case 'auth': return send(res, 401, { message: 'Invalid private key' });
-      case 'forbidden': return send(res, 403, { message: 'Forbidden' });
-      case 'rate-limit':
-        return send(res, 429, { message: 'Too many requests' }, f.retryAfterSeconds === null ? {} : { 'retry-after': String(f.retryAfterSeconds) });
-      case 'server-error': return send(res, 500, { message: 'Internal server error' });
-      case 'malformed':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return void res.end('{"domain": {"name": "trunc');
-      case 'reset':
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
-        res.write('{"domain": {');
-        return void setImmediate(() => res.socket?.destroy());
-      case 'slow':
-        await new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, f.delayMs); timers.add(t); });
-        break;
-      default:
-        break;
-    }
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer, url: URL): Promise<void> {
+    if (await faults.answer(res, faults.next(), answers)) return;
     try {
-      const [status, body] = await route(req, path, Buffer.concat(chunks));
+      const [status, body] = await route(req, url.pathname, raw);
       send(res, status, body);
     } catch (e) {
       if (e instanceof HttpError) send(res, e.status, { message: e.message });
@@ -194,12 +171,8 @@ export async function startMailgunEmulator(options: MailgunEmulatorOptions = {})
     }
   }
 
-  const server = createServer((req, res) => {
-    res.on('error', () => {}); // the client may have hung up (timeouts, resets): nothing to do
-    void handle(req, res);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startLoopbackServer(handle, faults);
+  const { baseUrl, requests } = server;
 
   return {
     baseUrl,
@@ -207,7 +180,7 @@ export async function startMailgunEmulator(options: MailgunEmulatorOptions = {})
     credentialEnv: ['MAILGUN_API_KEY'],
     requests,
     creates,
-    fail(f, times = 1) { fault = times > 0 ? { fault: f, left: times } : null; },
+    fail: (f, times) => faults.fail(f, times),
     setVerified(domain) {
       const d = domains.get(domain.toLowerCase());
       if (!d) throw new Error(`mailgun emulator: setVerified for unknown domain ${domain}`);
@@ -215,10 +188,6 @@ export async function startMailgunEmulator(options: MailgunEmulatorOptions = {})
     },
     seed(domain) { if (!domains.has(domain.toLowerCase())) newDomain(domain.toLowerCase()); },
     hasDomain: (domain) => domains.has(domain.toLowerCase()),
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: server.close,
   };
 }

@@ -6,11 +6,9 @@
  * best guess; the credential and IP-whitelist texts are the ones users report, with HTTP 500.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { HostRecord } from '../../src/dns-hosts/types.js';
 import type { DnsHostEmulator } from './dns-host-types.js';
-import type { EmulatorFault } from './types.js';
+import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
 
 const USERID = '424242';
 const KEY = 'rc-fake-test-api-key';
@@ -43,10 +41,8 @@ class ApiError extends Error {
 
 export async function startResellerclubEmulator(options: ResellerclubEmulatorOptions = {}): Promise<ResellerclubEmulator> {
   const zones = new Map<string, Zone>();
-  const requests: Array<{ method: string; path: string }> = [];
   const calls: ResellerclubEmulator['calls'] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let fault: { fault: EmulatorFault; left: number; writesToPass: number } | null = null;
+  const faults = createFaultSwitch();
   let rejectIps = false;
   let loseReply = false;
   let nextOrder = 90001;
@@ -156,38 +152,24 @@ export async function startResellerclubEmulator(options: ResellerclubEmulatorOpt
     res.end(JSON.stringify(body));
   }
 
-  function takeFault(isWrite: boolean): EmulatorFault | null {
-    if (!fault || fault.left <= 0) return null;
-    if (fault.writesToPass > 0) {
-      if (isWrite) fault.writesToPass -= 1;
-      return null;
-    }
-    fault.left -= 1;
-    return fault.fault;
-  }
+  /** ResellerClub's answers; the credential error names the user id the request gave. */
+  const answers = (params: Record<string, string>): FaultAnswers => ({
+    auth: (res) => send(res, 401, { status: 'ERROR', message: `Invalid credentials for ${params['auth-userid'] ?? ''}` }),
+    forbidden: (res) => send(res, 403, { status: 'ERROR', message: 'Access Denied. You are not authorized to perform this action.' }),
+    rateLimit: (res, retryAfter) => send(res, 429, { status: 'ERROR', message: 'Too many requests' }, retryAfter),
+    serverError: (res) => send(res, 500, { status: 'ERROR', message: 'An unexpected error occurred. Please try again later.' }),
+    malformed: '{"recsonpage":"1","1":{"ho',
+    truncated: '{"status":',
+  });
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://emulator');
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer, url: URL): Promise<void> {
     const method = req.method ?? 'GET';
-    requests.push({ method, path: url.pathname });
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
     const contentType = req.headers['content-type'] ?? '';
     const params: Record<string, string> = Object.fromEntries(url.searchParams);
-    if (chunks.length > 0 && /^application\/x-www-form-urlencoded/i.test(contentType)) Object.assign(params, Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))));
+    if (raw.length > 0 && /^application\/x-www-form-urlencoded/i.test(contentType)) Object.assign(params, Object.fromEntries(new URLSearchParams(raw.toString('utf8'))));
     calls.push({ method, path: url.pathname, params, contentType });
     const isWrite = method === 'POST';
-    const f = takeFault(isWrite);
-    switch (f?.kind) {
-      case 'auth': return send(res, 401, { status: 'ERROR', message: `Invalid credentials for ${params['auth-userid'] ?? ''}` });
-      case 'forbidden': return send(res, 403, { status: 'ERROR', message: 'Access Denied. You are not authorized to perform this action.' });
-      case 'rate-limit': return send(res, 429, { status: 'ERROR', message: 'Too many requests' }, f.retryAfterSeconds === null ? {} : { 'retry-after': String(f.retryAfterSeconds) });
-      case 'server-error': return send(res, 500, { status: 'ERROR', message: 'An unexpected error occurred. Please try again later.' });
-      case 'malformed': res.writeHead(200, { 'content-type': 'application/json' }); return void res.end('{"recsonpage":"1","1":{"ho');
-      case 'reset': res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' }); res.write('{"status":'); return void setImmediate(() => res.socket?.destroy());
-      case 'slow': await new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, f.delayMs); timers.add(t); }); break;
-      default: break;
-    }
+    if (await faults.answer(res, faults.next(isWrite), answers(params))) return;
     try {
       const body = route(method, url.pathname, params);
       if (isWrite && loseReply) { loseReply = false; return void res.socket?.destroy(); }
@@ -198,9 +180,9 @@ export async function startResellerclubEmulator(options: ResellerclubEmulatorOpt
     }
   }
 
-  const server = createServer((req, res) => { res.on('error', () => {}); void handle(req, res); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+  const server = await startLoopbackServer(handle, faults);
+  const { requests } = server;
+  const baseUrl = `${server.baseUrl}/api`;
 
   const zone = (name: string): Zone => {
     const z = zones.get(name.toLowerCase());
@@ -224,13 +206,9 @@ export async function startResellerclubEmulator(options: ResellerclubEmulatorOpt
       return z.records.map((r) => ({ type: r.type, name: fqdn(r.host, z.name), value: r.value, priority: r.priority, ttl: r.ttl }));
     },
     /** `afterRequests` counts writes (POSTs): "fail everything after the first write" is what tests mean. */
-    fail(f, times = 1, afterRequests = 0) { fault = times > 0 ? { fault: f, left: times, writesToPass: afterRequests } : null; },
+    fail: faults.fail,
     rejectAllIps(on) { rejectIps = on; },
     loseNextWriteReply() { loseReply = true; },
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: server.close,
   };
 }

@@ -6,10 +6,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
 import { getDomain } from 'tldts';
-import type { EmulatorFault, ProviderEmulator } from './types.js';
+import type { ProviderEmulator } from './types.js';
 
 const KEY = 're_fake_test';
 const REGIONS = ['us-east-1', 'eu-west-1', 'sa-east-1', 'ap-northeast-1'];
@@ -41,10 +40,8 @@ class HttpError extends Error {
 
 export async function startResendEmulator(options: ResendEmulatorOptions = {}): Promise<ResendEmulator> {
   const domains = new Map<string, Domain>(); // by id, in creation order
-  const requests: Array<{ method: string; path: string }> = [];
   const creates: Array<Record<string, unknown>> = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let fault: { fault: EmulatorFault; left: number } | null = null;
+  const faults = createFaultSwitch();
 
   const byName = (name: string) => [...domains.values()].find((d) => d.name === name.toLowerCase());
 
@@ -151,44 +148,25 @@ export async function startResendEmulator(options: ResendEmulatorOptions = {}): 
   const error = (res: ServerResponse, status: number, name: string, message: string, headers: Record<string, string> = {}) =>
     send(res, status, { statusCode: status, name, message }, headers);
 
-  function takeFault(): EmulatorFault | null {
-    if (!fault || fault.left <= 0) return null;
-    fault.left -= 1;
-    return fault.fault;
-  }
+  const answers: FaultAnswers = {
+    auth: (res) => error(res, 401, 'restricted_api_key', 'This API key is restricted to only send emails.'),
+    forbidden: (res) => error(res, 403, 'invalid_api_key', 'API key is invalid.'),
+    rateLimit(res, retryAfter, seconds) {
+      const wait = seconds === null ? {} : { 'ratelimit-reset': String(seconds), ...retryAfter };
+      error(res, 429, 'rate_limit_exceeded', 'Too many requests. You can only make 2 requests per second.', { 'ratelimit-limit': '2', 'ratelimit-remaining': '0', ...wait });
+    },
+    serverError: (res) => error(res, 500, 'internal_server_error', 'An unexpected error occurred.'),
+    malformed: '{"object": "domain", "id": "trunc',
+    truncated: '{"object": ',
+  };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    requests.push({ method: req.method ?? '', path: url.pathname });
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const f = takeFault();
-    switch (f?.kind) {
-      case 'auth': return error(res, 401, 'restricted_api_key', 'This API key is restricted to only send emails.');
-      case 'forbidden': return error(res, 403, 'invalid_api_key', 'API key is invalid.');
-      case 'rate-limit': {
-        const wait: Record<string, string> = f.retryAfterSeconds === null ? {} : { 'ratelimit-reset': String(f.retryAfterSeconds), 'retry-after': String(f.retryAfterSeconds) };
-        return error(res, 429, 'rate_limit_exceeded', 'Too many requests. You can only make 2 requests per second.', { 'ratelimit-limit': '2', 'ratelimit-remaining': '0', ...wait });
-      }
-      case 'server-error': return error(res, 500, 'internal_server_error', 'An unexpected error occurred.');
-      case 'malformed':
-        res.writeHead(200, { 'content-type': 'application/json' });
-        return void res.end('{"object": "domain", "id": "trunc');
-      case 'reset':
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '4096' });
-        res.write('{"object": ');
-        return void setImmediate(() => res.socket?.destroy());
-      case 'slow':
-        await new Promise<void>((r) => { const t = setTimeout(() => { timers.delete(t); r(); }, f.delayMs); timers.add(t); });
-        break;
-      default:
-        break;
-    }
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer, url: URL): Promise<void> {
+    if (await faults.answer(res, faults.next(), answers)) return;
     const auth = req.headers.authorization;
     if (!auth) return error(res, 401, 'missing_api_key', 'Missing API key in the authorization header.');
     if (auth !== `Bearer ${KEY}`) return error(res, 403, 'invalid_api_key', 'API key is invalid.');
     try {
-      const text = Buffer.concat(chunks).toString('utf8');
+      const text = raw.toString('utf8');
       let body: Record<string, unknown> = {};
       if (text !== '') {
         try { body = JSON.parse(text) as Record<string, unknown>; } catch { throw new HttpError(422, 'validation_error', 'Invalid JSON body.'); }
@@ -201,12 +179,8 @@ export async function startResendEmulator(options: ResendEmulatorOptions = {}): 
     }
   }
 
-  const server = createServer((req, res) => {
-    res.on('error', () => {}); // the client may have hung up (timeouts, resets): nothing to do
-    void handle(req, res);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startLoopbackServer(handle, faults);
+  const { baseUrl, requests } = server;
 
   function known(domain: string): Domain {
     const d = byName(domain);
@@ -220,15 +194,11 @@ export async function startResendEmulator(options: ResendEmulatorOptions = {}): 
     credentialEnv: ['RESEND_API_KEY'],
     requests,
     creates,
-    fail(f, times = 1) { fault = times > 0 ? { fault: f, left: times } : null; },
+    fail: (f, times) => faults.fail(f, times),
     setVerified(domain) { known(domain).dnsOk = true; },
     setStatus(domain, s) { known(domain).forced = s; },
     seed(domain) { if (!byName(domain)) add(domain.toLowerCase()); },
     hasDomain: (domain) => byName(domain) !== undefined,
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
+    close: server.close,
   };
 }

@@ -7,15 +7,13 @@
  * request). Auth checks the SigV4 credential scope's key id and service, not the signature.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { normaliseName } from '../../src/model/record.js';
 import type { HostRecord } from '../../src/dns-hosts/types.js';
 import type { DnsHostEmulator } from './dns-host-types.js';
+import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
 import { checkTxt, decodeTxt, encodeTxt, esc, NS, parseChangeBatch, plainName, sortKey, wireName } from './route53-xml.js';
 import type { WireChange } from './route53-xml.js';
-import type { EmulatorFault } from './types.js';
 
 export const R53_FAKE_KEY_ID = 'AKIDFAKEFAKEFAKE0000';
 
@@ -91,10 +89,8 @@ function applyBatch(zone: Zone, changes: WireChange[]): Map<string, R53Set> {
 export async function startRoute53Emulator(): Promise<Route53Emulator> {
   const zones = new Map<string, Zone>();
   const changeLog = new Map<string, { polls: number; submitted: string }>();
-  const requests: Array<{ method: string; path: string }> = [];
   const calls: Route53Emulator['calls'] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let fault: { f: EmulatorFault; left: number; after: number } | null = null;
+  const faults = createFaultSwitch();
   let insyncAfter = 1;
   let legacy = false;
   let beforeChange: (() => void) | null = null;
@@ -171,54 +167,34 @@ export async function startRoute53Emulator(): Promise<Route53Emulator> {
     send(res, e.status, `<ErrorResponse xmlns="${NS}"><Error><Type>${e.type}</Type><Code>${e.code}</Code><Message>${esc(e.message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`, headers);
   }
 
-  function handle(req: IncomingMessage, res: ServerResponse, body: string) {
-    const url = new URL(req.url ?? '/', 'http://emulator');
-    requests.push({ method: req.method ?? 'GET', path: url.pathname });
-    calls.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body });
-    const active = fault;
-    if (active && active.after > 0) active.after--;
-    else if (active && active.left > 0) {
-      if (--active.left === 0) fault = null;
-      const f = active.f;
-      switch (f.kind) {
-        case 'auth': return sendError(res, new R53Error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.'));
-        case 'forbidden': return sendError(res, new R53Error(403, 'AccessDenied', 'User: arn:aws:iam::123456789012:user/emulator is not authorized to perform: route53:* on resource: arn:aws:route53:::hostedzone/*'));
-        case 'rate-limit': return sendError(res, new R53Error(400, 'Throttling', 'Rate exceeded'), f.retryAfterSeconds === null ? {} : { 'retry-after': String(f.retryAfterSeconds) });
-        case 'server-error': return sendError(res, new R53Error(500, 'InternalFailure', 'An internal error occurred.', 'Receiver'));
-        case 'malformed': return send(res, 200, `<?xml version="1.0"?><ListHostedZonesByNameResponse xmlns="${NS}"><HostedZones><HostedZone><Id>/hosted<html>502`);
-        case 'reset':
-          res.writeHead(200, { 'content-type': 'text/xml', 'content-length': '400' });
-          res.write(`<?xml version="1.0"?><ListHostedZonesByNameResponse xmlns="${NS}"><HostedZones>`);
-          return void setImmediate(() => req.socket.destroy());
-        case 'slow': {
-          const t = setTimeout(() => { timers.delete(t); respond(); }, f.delayMs);
-          return void timers.add(t);
-        }
-      }
-    }
-    respond();
+  const answers: FaultAnswers = {
+    auth: (res) => sendError(res, new R53Error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.')),
+    forbidden: (res) => sendError(res, new R53Error(403, 'AccessDenied', 'User: arn:aws:iam::123456789012:user/emulator is not authorized to perform: route53:* on resource: arn:aws:route53:::hostedzone/*')),
+    rateLimit: (res, retryAfter) => sendError(res, new R53Error(400, 'Throttling', 'Rate exceeded'), retryAfter),
+    serverError: (res) => sendError(res, new R53Error(500, 'InternalFailure', 'An internal error occurred.', 'Receiver')),
+    malformed: `<?xml version="1.0"?><ListHostedZonesByNameResponse xmlns="${NS}"><HostedZones><HostedZone><Id>/hosted<html>502`,
+    truncated: `<?xml version="1.0"?><ListHostedZonesByNameResponse xmlns="${NS}"><HostedZones>`,
+    contentType: 'text/xml',
+    headers: () => ({ 'x-amzn-requestid': randomUUID() }),
+  };
 
-    function respond() {
-      const scope = String(req.headers.authorization ?? '').match(/^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/);
-      if (!scope) return sendError(res, new R53Error(403, 'MissingAuthenticationToken', 'Missing Authentication Token'));
-      if (scope[1] !== R53_FAKE_KEY_ID) return sendError(res, new R53Error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.'));
-      if (scope[3] !== 'route53') return sendError(res, new R53Error(403, 'SignatureDoesNotMatch', "Credential should be scoped to correct service: 'route53'."));
-      try {
-        send(res, 200, route(req.method ?? 'GET', url.pathname, url.searchParams, body));
-      } catch (e) {
-        sendError(res, e instanceof R53Error ? e : new R53Error(500, 'InternalFailure', String(e), 'Receiver'));
-      }
+  async function handle(req: IncomingMessage, res: ServerResponse, body: string, url: URL) {
+    calls.push({ method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(url.searchParams), body });
+    if (await faults.answer(res, faults.next(), answers)) return;
+
+    const scope = String(req.headers.authorization ?? '').match(/^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/);
+    if (!scope) return sendError(res, new R53Error(403, 'MissingAuthenticationToken', 'Missing Authentication Token'));
+    if (scope[1] !== R53_FAKE_KEY_ID) return sendError(res, new R53Error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.'));
+    if (scope[3] !== 'route53') return sendError(res, new R53Error(403, 'SignatureDoesNotMatch', "Credential should be scoped to correct service: 'route53'."));
+    try {
+      send(res, 200, route(req.method ?? 'GET', url.pathname, url.searchParams, body));
+    } catch (e) {
+      sendError(res, e instanceof R53Error ? e : new R53Error(500, 'InternalFailure', String(e), 'Receiver'));
     }
   }
 
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => { raw += c; });
-    req.on('end', () => handle(req, res, raw));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startLoopbackServer((req, res, raw, url) => handle(req, res, raw.toString('utf8'), url), faults);
+  const { baseUrl, requests } = server;
   const inZone = (zone: string) => [...(publicZone(zone)?.sets.values() ?? [])].filter((s) => !(s.name === normaliseName(zone) && (s.type === 'SOA' || s.type === 'NS')));
 
   return {
@@ -249,14 +225,10 @@ export async function startRoute53Emulator(): Promise<Route53Emulator> {
       if (mx) return { type: s.type, name: s.name, value: normaliseName(mx[2]!), priority: Number(mx[1]), ttl: s.ttl };
       return { type: s.type, name: s.name, value: s.type === 'CNAME' ? normaliseName(v) : v, priority: null, ttl: s.ttl };
     })),
-    fail(f, times = 1, afterRequests = 0) { fault = times > 0 ? { f, left: times, after: afterRequests } : null; },
+    fail: faults.fail,
     setInsyncAfter(n) { insyncAfter = n; },
     useLegacyErrors(on) { legacy = on; },
     beforeNextChange(fn) { beforeChange = fn; },
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: server.close,
   };
 }

@@ -4,10 +4,9 @@
  * `{"errors":[{"field":null,"message":"..."}]}`, its status codes (201 create, 204 delete) and its
  * rate-limit headers. State lives in memory; test hooks stand in for DNS and for the sender's click.
  */
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { EmulatorFault, ProviderEmulator } from './types.js';
+import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
+import type { ProviderEmulator } from './types.js';
 
 const KEY = 'SG.fake-test-key';
 const USER_ID = 4242;
@@ -49,9 +48,7 @@ export async function startSendgridEmulator(): Promise<SendgridEmulator> {
   const senders = new Map<number, Sender>();
   let nextId = 1;
   let nextSender = 101;
-  let fault: { fault: EmulatorFault; left: number } | null = null;
-  const timers = new Set<NodeJS.Timeout>();
-  const requests: Array<{ method: string; path: string }> = [];
+  const faults = createFaultSwitch();
   const calls: SendgridCall[] = [];
 
   function create(domain: string, subdomain: string | null, automatic: boolean): Domain {
@@ -92,37 +89,17 @@ export async function startSendgridEmulator(): Promise<SendgridEmulator> {
     return { id: d.id, valid: d.valid, validation_results };
   }
 
-  /** Returns true when a fault answered (or swallowed) the request. */
-  function applyFault(res: ServerResponse, run: () => void): boolean {
-    if (!fault || fault.left <= 0) return false;
-    const f = fault.fault;
-    if (--fault.left <= 0) fault = null;
-    switch (f.kind) {
-      case 'auth': error(res, 401, 'authorization required'); return true;
-      case 'forbidden': error(res, 403, 'access forbidden'); return true;
-      case 'server-error': error(res, 500, 'internal server error'); return true;
-      case 'rate-limit': {
-        const wait = f.retryAfterSeconds ?? 1;
-        const headers: Record<string, string> = { 'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + wait) };
-        if (f.retryAfterSeconds !== null) headers['retry-after'] = String(f.retryAfterSeconds);
-        error(res, 429, 'too many requests', null, headers);
-        return true;
-      }
-      case 'malformed':
-        res.writeHead(200, { 'content-type': 'application/json' }).end('{"id": 1, "domain": "<html>502 Bad Gateway');
-        return true;
-      case 'reset':
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
-        res.write('{"id": 1, "dns": {');
-        setImmediate(() => res.socket?.destroy());
-        return true;
-      case 'slow': {
-        const t = setTimeout(() => { timers.delete(t); if (!res.destroyed) run(); }, f.delayMs);
-        timers.add(t);
-        return true;
-      }
-    }
-  }
+  const answers: FaultAnswers = {
+    auth: (res) => error(res, 401, 'authorization required'),
+    forbidden: (res) => error(res, 403, 'access forbidden'),
+    serverError: (res) => error(res, 500, 'internal server error'),
+    rateLimit(res, retryAfter, seconds) {
+      const reset = String(Math.ceil(Date.now() / 1000) + (seconds ?? 1));
+      error(res, 429, 'too many requests', null, { 'x-ratelimit-limit': '600', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset, ...retryAfter });
+    },
+    malformed: '{"id": 1, "domain": "<html>502 Bad Gateway',
+    truncated: '{"id": 1, "dns": {',
+  };
 
   function route(method: string, path: string, query: URLSearchParams, body: unknown, res: ServerResponse): void {
     const b = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
@@ -170,30 +147,23 @@ export async function startSendgridEmulator(): Promise<SendgridEmulator> {
     return error(res, 404, 'resource not found');
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const url = new URL(req.url ?? '/', 'http://emulator');
-      const method = req.method ?? 'GET';
-      const text = Buffer.concat(chunks).toString('utf8');
-      let body: unknown;
-      let badJson = false;
-      try { body = text === '' ? undefined : JSON.parse(text); } catch { badJson = true; }
-      const authorization = req.headers.authorization ?? null;
-      requests.push({ method, path: url.pathname });
-      calls.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), body, authorization });
-      const run = (): void => {
-        if (authorization === null) return error(res, 401, 'authorization required');
-        if (authorization !== `Bearer ${KEY}`) return error(res, 401, 'The provided authorization grant is invalid, expired, or revoked');
-        if (badJson) return error(res, 400, 'invalid JSON in request body');
-        route(method, url.pathname, url.searchParams, body, res);
-      };
-      if (!applyFault(res, run)) run();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer, url: URL): Promise<void> {
+    const method = req.method ?? 'GET';
+    const text = raw.toString('utf8');
+    let body: unknown;
+    let badJson = false;
+    try { body = text === '' ? undefined : JSON.parse(text); } catch { badJson = true; }
+    const authorization = req.headers.authorization ?? null;
+    calls.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), body, authorization });
+    if (await faults.answer(res, faults.next(), answers) || res.destroyed) return;
+    if (authorization === null) return error(res, 401, 'authorization required');
+    if (authorization !== `Bearer ${KEY}`) return error(res, 401, 'The provided authorization grant is invalid, expired, or revoked');
+    if (badJson) return error(res, 400, 'invalid JSON in request body');
+    route(method, url.pathname, url.searchParams, body, res);
+  }
+
+  const server = await startLoopbackServer(handle, faults);
+  const { baseUrl, requests } = server;
   const named = (domain: string) => [...domains.values()].filter((d) => d.domain === domain.toLowerCase());
 
   return {
@@ -202,17 +172,13 @@ export async function startSendgridEmulator(): Promise<SendgridEmulator> {
     credentialEnv: ['SENDGRID_API_KEY'],
     requests,
     calls,
-    fail(f, times = 1) { fault = times > 0 ? { fault: f, left: times } : null; },
+    fail: (f, times) => faults.fail(f, times),
     setVerified(domain) { for (const d of named(domain)) for (const k of d.published.keys()) d.published.set(k, true); },
     setRecordPublished(domain, key, published) { for (const d of named(domain)) d.published.set(key, published); },
     seed(domain) { if (named(domain).length === 0) create(domain.toLowerCase(), null, true); },
     hasDomain: (domain) => named(domain).length > 0,
     setSenderVerified(email) { for (const s of senders.values()) if (s.from_email === email.toLowerCase()) s.verified = true; },
     hasSender: (email) => [...senders.values()].some((s) => s.from_email === email.toLowerCase()),
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: server.close,
   };
 }

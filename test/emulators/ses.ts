@@ -5,10 +5,9 @@
  * as at AWS: the region comes from the SigV4 credential scope of each request.
  */
 import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { EmulatorFault, ProviderEmulator } from './types.js';
+import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
+import type { ProviderEmulator } from './types.js';
 
 export const SES_FAKE_KEY_ID = 'AKIDFAKEFAKEFAKE0000';
 
@@ -67,8 +66,7 @@ function keyBits(b64: string): number {
 export async function startSesEmulator(): Promise<SesEmulator> {
   const store = new Map<string, SesEmulatorIdentity>(); // `${region}|${name}`
   const requests: SesRequest[] = [];
-  const timers = new Set<NodeJS.Timeout>();
-  let fault: { f: EmulatorFault; left: number } | null = null;
+  const faults = createFaultSwitch();
 
   /** Domains are case-insensitive; an address keeps its local part as written. */
   const canon = (name: string) => (name.includes('@') ? name.replace(/@[^@]*$/, (d) => d.toLowerCase()) : name.toLowerCase());
@@ -158,8 +156,17 @@ export async function startSesEmulator(): Promise<SesEmulator> {
   const sendError = (res: ServerResponse, e: SesError, extra: Record<string, string> = {}) =>
     send(res, e.status, { message: e.message }, { 'x-amzn-errortype': e.type, ...extra });
 
-  function handle(req: IncomingMessage, res: ServerResponse, raw: string) {
-    const url = new URL(req.url ?? '/', 'http://emulator');
+  const answers: FaultAnswers = {
+    auth: (res) => sendError(res, new SesError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.')),
+    forbidden: (res) => sendError(res, new SesError(403, 'AccessDeniedException', 'User: arn:aws:iam::123456789012:user/emulator is not authorized to perform: ses:* on resource: *')),
+    rateLimit: (res, retryAfter) => sendError(res, new SesError(429, 'TooManyRequestsException', 'Too Many Requests'), retryAfter),
+    serverError: (res) => sendError(res, new SesError(500, 'InternalFailure', 'We encountered an internal error. Please try again.')),
+    malformed: '{"IdentityType": "DOMAIN", <html>upstream hiccup',
+    truncated: '{"IdentityType":"DOM',
+    headers: () => ({ 'x-amzn-requestid': randomUUID() }),
+  };
+
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: string, url: URL) {
     const auth = String(req.headers.authorization ?? '');
     const scope = auth.match(/Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/);
     let body: Record<string, unknown> = {};
@@ -167,51 +174,22 @@ export async function startSesEmulator(): Promise<SesEmulator> {
     try { body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}; } catch { parsed = false; }
     const region = scope?.[2] ?? null;
     requests.push({ method: req.method ?? 'GET', path: url.pathname, region, body });
+    if (await faults.answer(res, faults.next(), answers)) return;
 
-    const active = fault;
-    if (active && active.left > 0) {
-      if (--active.left === 0) fault = null;
-      const f = active.f;
-      switch (f.kind) {
-        case 'auth': return sendError(res, new SesError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'));
-        case 'forbidden': return sendError(res, new SesError(403, 'AccessDeniedException', 'User: arn:aws:iam::123456789012:user/emulator is not authorized to perform: ses:* on resource: *'));
-        case 'rate-limit': return sendError(res, new SesError(429, 'TooManyRequestsException', 'Too Many Requests'), f.retryAfterSeconds === null ? {} : { 'retry-after': String(f.retryAfterSeconds) });
-        case 'server-error': return sendError(res, new SesError(500, 'InternalFailure', 'We encountered an internal error. Please try again.'));
-        case 'malformed': return send(res, 200, '{"IdentityType": "DOMAIN", <html>upstream hiccup');
-        case 'reset':
-          res.writeHead(200, { 'content-type': 'application/json', 'content-length': '400' });
-          res.write('{"IdentityType":"DOM');
-          return void setImmediate(() => req.socket.destroy());
-        case 'slow': {
-          const t = setTimeout(() => { timers.delete(t); respond(); }, f.delayMs);
-          return void timers.add(t);
-        }
-      }
-    }
-    respond();
-
-    function respond() {
-      if (!scope) return sendError(res, new SesError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'));
-      if (scope[1] !== SES_FAKE_KEY_ID) return sendError(res, new SesError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'));
-      if (scope[3] !== 'ses') return sendError(res, new SesError(403, 'InvalidSignatureException', `Credential should be scoped to correct service: 'ses'.`));
-      if (!parsed) return sendError(res, new SesError(400, 'BadRequestException', 'Request body is not valid JSON.'));
-      try {
-        send(res, 200, route(req.method ?? 'GET', url.pathname, scope[2]!, body));
-      } catch (e) {
-        if (e instanceof SesError) sendError(res, e);
-        else send(res, 500, { message: String(e) });
-      }
+    if (!scope) return sendError(res, new SesError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'));
+    if (scope[1] !== SES_FAKE_KEY_ID) return sendError(res, new SesError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'));
+    if (scope[3] !== 'ses') return sendError(res, new SesError(403, 'InvalidSignatureException', `Credential should be scoped to correct service: 'ses'.`));
+    if (!parsed) return sendError(res, new SesError(400, 'BadRequestException', 'Request body is not valid JSON.'));
+    try {
+      send(res, 200, route(req.method ?? 'GET', url.pathname, scope[2]!, body));
+    } catch (e) {
+      if (e instanceof SesError) sendError(res, e);
+      else send(res, 500, { message: String(e) });
     }
   }
 
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => { raw += c; });
-    req.on('end', () => handle(req, res, raw));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = await startLoopbackServer((req, res, raw, url) => handle(req, res, raw.toString('utf8'), url), faults);
+  const { baseUrl } = server;
 
   return {
     baseUrl,
@@ -228,7 +206,7 @@ export async function startSesEmulator(): Promise<SesEmulator> {
     },
     credentialEnv: ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'],
     requests,
-    fail(f, times = 1) { fault = times > 0 ? { f, left: times } : null; },
+    fail: (f, times) => faults.fail(f, times),
     setVerified(name) {
       for (const id of all(name)) {
         id.verification = 'SUCCESS';
@@ -249,10 +227,6 @@ export async function startSesEmulator(): Promise<SesEmulator> {
         if (s.errorType !== undefined) id.errorType = s.errorType;
       }
     },
-    async close() {
-      for (const t of timers) clearTimeout(t);
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    close: server.close,
   };
 }

@@ -7,6 +7,11 @@ export const BIN = fileURLToPath(new URL('../../bin/mailsetup.js', import.meta.u
 export interface CliResult { code: number | null; stdout: string; stderr: string }
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<CliResult> {
+  return runCliStreaming(args, env, () => {}, timeoutMs);
+}
+
+/** runCli, calling `onLine` with each stdout line as it arrives. */
+export function runCliStreaming(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void, timeoutMs = 30_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -14,7 +19,13 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
+    let pending = '';
+    child.stdout.on('data', (d) => {
+      stdout += d;
+      pending += d;
+      let nl: number;
+      while ((nl = pending.indexOf('\n')) >= 0) { onLine(pending.slice(0, nl)); pending = pending.slice(nl + 1); }
+    });
     child.stderr.on('data', (d) => { stderr += d; });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`mailsetup ${args.join(' ')} timed out\n${stderr}`)); }, timeoutMs);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });

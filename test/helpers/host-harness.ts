@@ -10,6 +10,7 @@ import { quoteTxt, unquoteTxtStrings } from '../../src/dns-hosts/txt.js';
 import type { HostRecord } from '../../src/dns-hosts/types.js';
 import type { HostHarness } from '../contract/dns-host.js';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../emulators/cloudflare.js';
+import type { DnsHostEmulator } from '../emulators/dns-host-types.js';
 import { startResellerclubEmulator, type ResellerclubEmulator } from '../emulators/resellerclub.js';
 import { startRoute53Emulator, type Route53Emulator } from '../emulators/route53.js';
 import type { RunningServer } from './programs.js';
@@ -19,42 +20,31 @@ export interface EmulatorHarness<E> extends HostHarness {
   emulator: E;
 }
 
-export async function cloudflareHarness(zone: string): Promise<EmulatorHarness<CloudflareEmulator>> {
-  const emu = await startCloudflareEmulator();
+/** The harness over `zone` of a started emulator; `fail` only when the writer contract's fault cases hold for it. */
+function overEmulator<E extends DnsHostEmulator>(emu: E, zone: string, withFail = true): EmulatorHarness<E> {
   emu.addZone(zone);
   return {
     emulator: emu, env: emu.env, zone, credentialEnv: emu.credentialEnv,
     seed: async (r) => emu.seed(zone, r),
     records: async () => emu.records(zone),
-    fail: (f, times, after) => emu.fail(f, times, after),
+    ...(withFail ? { fail: (f, times, after) => emu.fail(f, times, after) } : {}),
     close: () => emu.close(),
   };
+}
+
+export async function cloudflareHarness(zone: string): Promise<EmulatorHarness<CloudflareEmulator>> {
+  return overEmulator(await startCloudflareEmulator(), zone);
 }
 
 export async function route53Harness(zone: string): Promise<EmulatorHarness<Route53Emulator>> {
-  const emu = await startRoute53Emulator();
-  emu.addZone(zone);
-  return {
-    emulator: emu, env: emu.env, zone, credentialEnv: emu.credentialEnv,
-    seed: async (r) => emu.seed(zone, r),
-    records: async () => emu.records(zone),
-    // No `fail`: the writer contract's "failure half way" case expects one write request per change
-    // (first lands, second fails). Route 53 applies all changes of an apply in one atomic
-    // ChangeBatch, so that case cannot hold; route53.test.ts tests the atomic report instead.
-    close: () => emu.close(),
-  };
+  // No `fail`: the writer contract's "failure half way" case expects one write request per change
+  // (first lands, second fails). Route 53 applies all changes of an apply in one atomic
+  // ChangeBatch, so that case cannot hold; route53.test.ts tests the atomic report instead.
+  return overEmulator(await startRoute53Emulator(), zone, false);
 }
 
 export async function resellerclubHarness(zone: string): Promise<EmulatorHarness<ResellerclubEmulator>> {
-  const emu = await startResellerclubEmulator();
-  emu.addZone(zone);
-  return {
-    emulator: emu, env: emu.env, zone, credentialEnv: emu.credentialEnv,
-    seed: async (r) => emu.seed(zone, r),
-    records: async () => emu.records(zone),
-    fail: (f, times, after) => emu.fail(f, times, after),
-    close: () => emu.close(),
-  };
+  return overEmulator(await startResellerclubEmulator(), zone);
 }
 
 // --- BIND9 over RFC 2136 -------------------------------------------------------------------------
@@ -130,3 +120,7 @@ export function bindHarness(named: RunningServer, key: string, keyEnv: string, e
     close: async () => {},
   };
 }
+
+/** A host record as writers take it: MX priority 10, TTL 300, unless `over` says otherwise. */
+export const hostRecord = (type: string, name: string, value: string, over: Partial<HostRecord> = {}): HostRecord =>
+  ({ type, name, value, priority: type === 'MX' ? 10 : null, ttl: 300, ...over });

@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MailsetupError } from '../../src/errors.js';
 import { EU_BASE_URL, GLOBAL_BASE_URL, regionOfBaseUrl, resolveBaseUrl } from '../../src/providers/sendgrid/api.js';
 import { parseDomain, toIdentity } from '../../src/providers/sendgrid/convert.js';
 import type { SendgridIdentity } from '../../src/providers/sendgrid/index.js';
@@ -8,13 +7,9 @@ import type { ProviderContext } from '../../src/providers/types.js';
 import { runEmailProviderContract } from '../contract/email-provider.js';
 import type { SendgridEmulator } from '../emulators/sendgrid.js';
 import { startSendgridEmulator } from '../emulators/sendgrid.js';
+import { caught } from '../helpers/caught.js';
 
 runEmailProviderContract({ id: 'sendgrid', startEmulator: startSendgridEmulator, makeProvider: createSendgridProvider });
-
-async function caught(p: Promise<unknown>): Promise<MailsetupError> {
-  try { await p; } catch (e) { if (e instanceof MailsetupError) return e; throw e; }
-  throw new Error('expected the call to fail');
-}
 
 describe('sendgrid specifics', () => {
   let emu: SendgridEmulator;

@@ -10,22 +10,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MailsetupError } from '../../src/errors.js';
 import { easyDkimRecords, mapStatus } from '../../src/providers/ses/convert.js';
 import { createSesProvider } from '../../src/providers/ses/index.js';
 import type { ProviderContext } from '../../src/providers/types.js';
 import { runEmailProviderContract } from '../contract/email-provider.js';
 import { SES_FAKE_KEY_ID, startSesEmulator } from '../emulators/ses.js';
 import type { SesEmulator } from '../emulators/ses.js';
+import { caught } from '../helpers/caught.js';
 
 runEmailProviderContract({ id: 'ses', startEmulator: startSesEmulator, makeProvider: createSesProvider });
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-async function caught(p: Promise<unknown>): Promise<MailsetupError> {
-  try { await p; } catch (e) { if (e instanceof MailsetupError) return e; throw e; }
-  throw new Error('expected the call to fail');
-}
 
 function run(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { memoryLookup, type ZoneData, type ZoneRecord } from '../../src/dns/zone.js';
+import { memoryLookup } from '../../src/dns/zone.js';
 import type { Finding } from '../../src/model/finding.js';
 import { auditCname, followCnames, type CnameDetail } from '../../src/validators/cname.js';
+import { cname, txt, zone } from '../helpers/zone-builders.js';
 
-const cname = (name: string, data: string): ZoneRecord => ({ name, type: 'CNAME', data });
-const txt = (name: string, data: string): ZoneRecord => ({ name, type: 'TXT', data });
-const zone = (...records: ZoneRecord[]): ZoneData => ({ records });
 const codes = (fs: Finding[]): string[] => fs.map((f) => f.code);
 const details = (r: { detail?: unknown }): CnameDetail[] => (r.detail as { cnames: CnameDetail[] }).cnames;
 const DKIM = 'tok1._domainkey.example.com';

@@ -1,16 +1,15 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { memoryLookup, type ZoneData, type ZoneRecord } from '../../src/dns/zone.js';
+import { memoryLookup, type ZoneData } from '../../src/dns/zone.js';
 import type { CheckResult, Finding } from '../../src/model/finding.js';
 import { auditDkim, DEFAULT_DKIM_SELECTORS, guessDkimProvider, parseDkimKey, type DkimSelectorDetail } from '../../src/validators/dkim.js';
+import { txt, zone } from '../helpers/zone-builders.js';
 
 const rsa = (bits: number, type: 'spki' | 'pkcs1' = 'spki'): string =>
   generateKeyPairSync('rsa', { modulusLength: bits }).publicKey.export({ type, format: 'der' }).toString('base64');
 const RSA2048 = rsa(2048);
 const ED25519_RAW = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'der' }).subarray(-32).toString('base64');
 
-const txt = (name: string, data: string | string[]): ZoneRecord => ({ name, type: 'TXT', data });
-const zone = (...records: ZoneRecord[]): ZoneData => ({ records });
 const codes = (fs: Finding[]): string[] => fs.map((f) => f.code);
 const find = (r: { findings: Finding[] }, code: string): Finding => {
   const f = r.findings.find((x) => x.code === code);

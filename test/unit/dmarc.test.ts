@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { memoryLookup, type ZoneData, type ZoneRecord } from '../../src/dns/zone.js';
+import { memoryLookup, type ZoneRecord } from '../../src/dns/zone.js';
 import type { CheckResult, Finding } from '../../src/model/finding.js';
 import { auditDmarc, checkReportAuthorization, parseDmarc, type DmarcDetail } from '../../src/validators/dmarc.js';
+import { txt, zone } from '../helpers/zone-builders.js';
 
-const txt = (name: string, data: string | string[]): ZoneRecord => ({ name, type: 'TXT', data });
-const zone = (...records: ZoneRecord[]): ZoneData => ({ records });
 const codes = (fs: Finding[]): string[] => fs.map((f) => f.code);
 const find = (r: { findings: Finding[] }, code: string): Finding => {
   const f = r.findings.find((x) => x.code === code);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { memoryLookup, type ZoneData, type ZoneRecord } from '../../src/dns/zone.js';
+import { memoryLookup, type ZoneRecord } from '../../src/dns/zone.js';
 import type { Finding } from '../../src/model/finding.js';
 import { auditMx, type MxDetail } from '../../src/validators/mx.js';
+import { zone } from '../helpers/zone-builders.js';
 
 const D = 'example.com';
 const mx = (preference: number, exchange: string, name = D): ZoneRecord => ({ name, type: 'MX', data: { preference, exchange } });
 const a = (name: string, data = '192.0.2.1'): ZoneRecord => ({ name, type: 'A', data });
-const zone = (...records: ZoneRecord[]): ZoneData => ({ records });
 const codes = (fs: Finding[]): string[] => fs.map((f) => f.code);
 const find = (r: { findings: Finding[] }, code: string): Finding => {
   const f = r.findings.find((x) => x.code === code);

@@ -1,26 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { RRType } from '../../src/dns/types.js';
-import { memoryLookup, type ZoneData, type ZoneFault, type ZoneRecord } from '../../src/dns/zone.js';
+import { memoryLookup, type ZoneFault } from '../../src/dns/zone.js';
 import { auditSpf, guessProviders, type SpfAudit } from '../../src/validators/spf/audit.js';
-
-type Names = Record<string, { TXT?: Array<string | string[]>; A?: string[]; AAAA?: string[]; MX?: Array<[number, string]>; CNAME?: string }>;
-
-/** Build zone data from a compact name → records map (one TXT RR per array item). */
-function makeZone(names: Names, faults: ZoneFault[] = []): ZoneData {
-  const records: ZoneRecord[] = [];
-  for (const [name, rr] of Object.entries(names)) {
-    for (const t of rr.TXT ?? []) records.push({ name, type: 'TXT', data: t });
-    for (const a of rr.A ?? []) records.push({ name, type: 'A', data: a });
-    for (const a of rr.AAAA ?? []) records.push({ name, type: 'AAAA', data: a });
-    for (const [preference, exchange] of rr.MX ?? []) records.push({ name, type: 'MX', data: { preference, exchange } });
-    if (rr.CNAME) records.push({ name, type: 'CNAME', data: rr.CNAME });
-  }
-  return { records, faults };
-}
+import { zoneFromNames, type ZoneNames as Names } from '../helpers/zone-builders.js';
 
 async function audit(names: Names, opts: { faults?: ZoneFault[]; domain?: string; expectIncludes?: string[] } = {}) {
-  const lookup = memoryLookup(makeZone(names, opts.faults));
+  const lookup = memoryLookup(zoneFromNames(names, opts.faults));
   const result = await auditSpf(opts.domain ?? 'example.com', lookup, opts.expectIncludes ? { expectIncludes: opts.expectIncludes } : {});
   return { result, calls: lookup.calls };
 }

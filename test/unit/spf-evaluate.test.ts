@@ -1,28 +1,15 @@
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { memoryLookup, type ZoneData, type ZoneFault, type ZoneRecord } from '../../src/dns/zone.js';
+import { memoryLookup, type ZoneFault } from '../../src/dns/zone.js';
 import { checkHost, type SpfEvaluation } from '../../src/validators/spf/evaluate.js';
 import { expandDomain, expandMacros, parseClientIp, type MacroContext } from '../../src/validators/spf/macro.js';
 import { parseDomainSpec, parseMacroString } from '../../src/validators/spf/parse.js';
 import { renderSpfEvaluation, spfWhy } from '../../src/render/spf-eval.js';
-
-type Names = Record<string, { TXT?: Array<string | string[]>; A?: string[]; AAAA?: string[]; MX?: Array<[number, string]>; PTR?: string[] }>;
-
-function makeZone(names: Names, faults: ZoneFault[] = []): ZoneData {
-  const records: ZoneRecord[] = [];
-  for (const [name, rr] of Object.entries(names)) {
-    for (const t of rr.TXT ?? []) records.push({ name, type: 'TXT', data: t });
-    for (const a of rr.A ?? []) records.push({ name, type: 'A', data: a });
-    for (const a of rr.AAAA ?? []) records.push({ name, type: 'AAAA', data: a });
-    for (const p of rr.PTR ?? []) records.push({ name, type: 'PTR', data: p });
-    for (const [preference, exchange] of rr.MX ?? []) records.push({ name, type: 'MX', data: { preference, exchange } });
-  }
-  return { records, faults };
-}
+import { zoneFromNames, type ZoneNames as Names } from '../helpers/zone-builders.js';
 
 async function check(names: Names, ip: string, opts: { domain?: string; sender?: string; faults?: ZoneFault[]; helo?: string } = {}): Promise<SpfEvaluation> {
   const domain = opts.domain ?? 'example.com';
-  return checkHost(ip, domain, opts.sender ?? `alice@${domain}`, memoryLookup(makeZone(names, opts.faults)), { helo: opts.helo ?? 'mx.example.org', now: 1_700_000_000_000 });
+  return checkHost(ip, domain, opts.sender ?? `alice@${domain}`, memoryLookup(zoneFromNames(names, opts.faults)), { helo: opts.helo ?? 'mx.example.org', now: 1_700_000_000_000 });
 }
 
 const spf = (record: string | string[], extra: Names[string] = {}): Names[string] => ({ TXT: [record], ...extra });
@@ -231,7 +218,7 @@ describe('initial processing (§4.3) and record selection (§4.5)', () => {
 
   it('no local part means postmaster; an empty sender means postmaster@<domain>', async () => {
     const names: Names = { 'example.com': spf('v=spf1 -all exp=why.example.com'), 'why.example.com': { TXT: ['%{s}'] } };
-    const lookup = memoryLookup(makeZone(names));
+    const lookup = memoryLookup(zoneFromNames(names));
     expect((await checkHost('192.0.2.1', 'example.com', '@example.com', lookup, { helo: 'x' })).explanation).toBe('postmaster@example.com');
     expect((await checkHost('192.0.2.1', 'example.com', '', lookup, { helo: 'x' })).explanation).toBe('postmaster@example.com');
   });
