@@ -51,6 +51,11 @@ describe('argv → options', () => {
     expect(c.globals.timeout).toBe(ms);
   });
 
+  it('validate --ip takes an address and --helo a name as given', async () => {
+    const c = await parse(['validate', 'acme.com', '--ip', '2001:db8::1', '--helo', 'mx.odd_name']);
+    expect(c.options).toMatchObject({ ip: '2001:db8::1', helo: 'mx.odd_name' });
+  });
+
   it('--no-color sets color=false', async () => {
     const c = await parse(['validate', 'acme.com', '--no-color']);
     expect(c.globals.color).toBe(false);
@@ -79,6 +84,7 @@ describe('bad usage is refused at parse time', () => {
     [['validate', 'acme.com', '--timeout', 'soon'], /not a duration/],
     [['frobnicate'], /unknown command/],
     [['add', 'mail.acme.com'], /required option/],
+    [['validate', 'acme.com', '--ip', '300.1.1.1'], /not an IPv4 or IPv6 address/],
   ])('%j', async (argv, message) => {
     const e = await parseError(argv);
     expect(e.message).toMatch(message);
