@@ -101,6 +101,19 @@ export async function runAdd(opts: AddOptions, deps: AddDeps): Promise<AddResult
     return { domain: key, entry, adopted: false, notes, sender: { email: sender.email, status: sender.status } };
   }
 
+  // Options a provider cannot honour are refused here, from its declared capabilities, before any
+  // request: one rule for every adapter (each keeps its own guard for direct use).
+  const caps = deps.provider.capabilities;
+  const unsupported = [
+    opts.register.dkim === 'byo' && !caps.byoDkim ? { flag: '--dkim byo', why: 'generates the DKIM key itself', has: 'ses' } : null,
+    opts.register.inbound && !caps.inbound ? { flag: '--inbound', why: 'has no receiving MX to publish', has: 'ses or mailgun' } : null,
+  ].find((x) => x !== null);
+  if (unsupported) {
+    throw new MailsetupError('PROVIDER_UNSUPPORTED', `${deps.provider.id} ${unsupported.why}: ${unsupported.flag} is not available`, {
+      hint: `Drop ${unsupported.flag}, or use --provider ${unsupported.has}.`,
+    });
+  }
+
   const org = organisationalDomain(domain);
   if (domain === org) notes.push({ kind: 'apex', domain, suggestion: `mail.${domain}` });
 

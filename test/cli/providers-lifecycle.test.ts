@@ -94,6 +94,15 @@ for (const [id, start] of PROVIDERS) {
       expect(json.records.length).toBe(readState().domains['mail.covered.test'].records.length);
     });
 
+    // SES supports both --dkim byo and --inbound (its own tests cover them); the others refuse byo.
+    it.runIf(id !== 'ses')('an option the provider cannot honour is refused (64) before any request', async () => {
+      const before = emu.requests.length;
+      const r = await cli(['add', 'opt.covered.test', '--provider', id, '--dkim', 'byo']);
+      expect(r.code).toBe(64);
+      expect(r.stderr).toMatch(/--dkim byo is not available \[PROVIDER_UNSUPPORTED\]/);
+      expect(emu.requests.length).toBe(before);
+    });
+
     it('list shows it, and filters by status', async () => {
       const all = parseJson(await cli(['list', '--json']));
       expect(all.domains.map((d: { domain: string }) => d.domain)).toEqual(['mail.covered.test']);
