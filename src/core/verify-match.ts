@@ -121,9 +121,11 @@ export async function matchRecord(r: DnsRecord, answer: DnsAnswer, ctx: { zone: 
   } else if (r.type === 'MX') {
     const mx = answer.records.flatMap((x) => (x.type === 'MX' ? [x.data] : []));
     const hit = mx.find((x) => norm(x.exchange) === norm(r.value));
-    const pasted = mx.find((x) => /^\d+\s+\S+/.test(x.exchange) || norm(x.exchange).endsWith(' ' + norm(r.value)));
+    // A space inside a label comes off the wire in presentation form (`10\032feedback-smtp…`).
+    const spaced = (x: { exchange: string }): string => norm(x.exchange).replace(/\\032/g, ' ');
+    const pasted = mx.find((x) => /^\d+\s+\S+/.test(spaced(x)) || spaced(x).endsWith(' ' + norm(r.value)));
     if (hit) result = m('verified', null, found, hit.preference !== r.priority ? `Preference ${hit.preference} instead of ${r.priority}; mail still flows.` : null);
-    else if (pasted || mx.some((x) => /^\d+[ .]/.test(x.exchange) && norm(x.exchange).endsWith(norm(r.value)))) {
+    else if (pasted || mx.some((x) => /^\d+[ .]/.test(spaced(x)) && spaced(x).endsWith(norm(r.value)))) {
       result = m('invalid', 'MX_PRIORITY_IN_VALUE', found, 'The MX priority was pasted into the target host.', `Set the target to ${r.value} and the priority field to ${r.priority ?? 10}.`);
     } else result = mx.length ? m('invalid', 'VALUE_MISMATCH', found, `The MX at ${r.name} points elsewhere.`, `Add MX ${r.priority ?? 10} ${r.value} at ${r.name}.`) : m('missing', null, []);
   } else {

@@ -2,11 +2,17 @@
  * The per-run DNS engine: every question goes through `ask`, which memoises by (server, RD, name,
  * type) with in-flight de-duplication, so a run asks each question once however many checks need
  * it, and bounds how many questions are in flight at once.
+ *
+ * A server that has never answered in this run and let a question time out on every attempt is
+ * taken as down: later questions to it fail at once as `timeout` instead of each waiting out the
+ * timeout again, so a run with every server silent ends in about one timeout per dependent step
+ * (DESIGN.md "Resolver comparator"). This can only turn an answer into "could not ask", never the
+ * reverse, and one reply from the server clears it.
  */
 import type { DnsAnswer, Lookup, RRType } from './types.js';
 import { isFailure } from './types.js';
 import { query } from './wire.js';
-import { normName } from './zone.js';
+import { canonicalName } from './message.js';
 import { createLimiter } from '../util/concurrency.js';
 
 export interface DnsEngineOptions {
@@ -16,7 +22,10 @@ export interface DnsEngineOptions {
 }
 
 export class DnsEngine {
-  private readonly memo = new Map<string, Promise<DnsAnswer>>();
+  private readonly memo = new Map<string, { name: string; type: RRType; answer: Promise<DnsAnswer> }>();
+  /** Servers that answered something in this run, and servers that timed out without ever answering. */
+  private readonly alive = new Set<string>();
+  private readonly down = new Set<string>();
   private readonly limit: ReturnType<typeof createLimiter>;
   readonly timeoutMs: number;
   readonly retries: number;
@@ -33,22 +42,69 @@ export class DnsEngine {
 
   ask(server: string, name: string, type: RRType, recursion: boolean): Promise<DnsAnswer> {
     this.asked++;
-    const key = `${server}|${recursion ? 'rd' : 'nord'}|${normName(name)}|${type}`;
+    const qname = canonicalName(name);
+    const key = JSON.stringify([server, recursion, qname, type]);
     let pending = this.memo.get(key);
     if (!pending) {
       this.sent++;
-      pending = this.limit(() => query(server, name, type, { recursion, timeoutMs: this.timeoutMs, retries: this.retries }));
+      const answer = this.limit(async () => {
+        if (this.down.has(server) && !this.alive.has(server)) {
+          return {
+            name: qname, type, server, outcome: 'timeout' as const, aa: false, records: [], cnames: [], negativeTtl: null,
+            error: `not asked: ${server} has not answered any question in this run`,
+          };
+        }
+        const a = await query(server, qname, type, { recursion, timeoutMs: this.timeoutMs, retries: this.retries });
+        if (a.outcome === 'timeout') this.down.add(server); else this.alive.add(server);
+        return a;
+      });
+      pending = { name: qname, type, answer };
       this.memo.set(key, pending);
     }
-    return pending;
+    return pending.answer;
   }
 
-  /** Forget answers for a name (used by `watch` between rounds). */
+  /** Forget answers for a name (used by `watch` between rounds); a forgotten round also forgets which servers were down. */
   forget(predicate: (name: string, type: RRType) => boolean): void {
-    for (const key of [...this.memo.keys()]) {
-      const [, , name, type] = key.split('|');
-      if (predicate(name!, type as RRType)) this.memo.delete(key);
+    for (const [key, entry] of [...this.memo.entries()]) {
+      if (predicate(entry.name, entry.type)) this.memo.delete(key);
     }
+    this.down.clear();
+  }
+
+  /**
+   * A Lookup over authoritative servers that finishes what they cannot: when the answer stops at a
+   * CNAME whose target they do not serve (a provider's DKIM CNAME into the provider's zone), the
+   * target is asked of the same servers first and, if they are not authoritative for it (lame,
+   * referral, REFUSED), of the recursive resolvers — so such a record is checked, not called
+   * missing. A target that cannot be resolved either way leaves the answer a failure ("could not
+   * ask"), never "missing".
+   */
+  authoritativeVia(servers: string[], resolvers: string[]): Lookup {
+    const viaAuth = this.lookupVia(servers, false);
+    const viaResolvers = resolvers.length ? this.lookupVia(resolvers, true) : null;
+    return async (name, type) => {
+      let answer = await viaAuth(name, type);
+      for (let hop = 0; hop < 8; hop++) {
+        if (type === 'CNAME' || isFailure(answer) || answer.records.length > 0 || answer.cnames.length === 0) return answer;
+        const target = String(answer.cnames[answer.cnames.length - 1]!.data);
+        let next = await viaAuth(target, type);
+        // An authoritative server that answers for the target with nothing is believed only when it
+        // is authoritative for it (AA set, checked by the wire client); otherwise ask the resolvers.
+        if (isFailure(next) && viaResolvers) next = await viaResolvers(target, type);
+        const seen = new Set(answer.cnames.map((c) => c.name));
+        if (next.cnames.some((c) => seen.has(c.name))) {
+          return { ...answer, outcome: 'error', records: [], error: `CNAME loop through ${target}` };
+        }
+        answer = {
+          ...answer,
+          outcome: next.outcome, records: next.records, cnames: [...answer.cnames, ...next.cnames],
+          negativeTtl: next.negativeTtl, ...(next.error ? { error: `${target}: ${next.error}` } : {}),
+        };
+        if (next.cnames.length === 0) return answer;
+      }
+      return answer;
+    };
   }
 
   /**

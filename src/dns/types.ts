@@ -25,8 +25,11 @@ export type DnsRR =
  * - `nodata`: NOERROR, the name exists but has no record of that type (may still carry a CNAME)
  * - `nxdomain`: the name does not exist
  * - `servfail` / `refused` / `timeout` / `error`: the server could not answer; "could not ask"
+ *   (`error` also covers a reply that does not decode exactly: bytes missing or left over)
+ * - `lame`: the server answered but is not authoritative for the name — a referral, or (to a
+ *   non-recursive question) a reply without the AA bit; its "nothing here" means nothing
  */
-export type Outcome = 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error';
+export type Outcome = 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
 
 export interface DnsAnswer {
   name: string;
@@ -51,7 +54,7 @@ export type Lookup = (name: string, type: RRType) => Promise<DnsAnswer>;
 
 /** True when the outcome means "the server gave no usable answer" (not "there is nothing"). */
 export function isFailure(a: DnsAnswer): boolean {
-  return a.outcome === 'servfail' || a.outcome === 'refused' || a.outcome === 'timeout' || a.outcome === 'error';
+  return a.outcome === 'servfail' || a.outcome === 'refused' || a.outcome === 'timeout' || a.outcome === 'error' || a.outcome === 'lame';
 }
 
 /** The TXT values of an answer, each RR's strings joined as RFC 7208 §3.3 / RFC 6376 §3.6.2.2 say. */

@@ -1,15 +1,20 @@
 /**
  * DNS over the wire: one question to one server, UDP first (EDNS0, 1232-byte payload), TCP when the
- * reply is truncated, a timeout and one retry, and replies checked against the question (ID, name,
- * type) so a stray or spoofed datagram is ignored rather than believed. `node:dns` can't be used:
- * it hides TTLs for TXT/CNAME, the AA bit and the SOA that carries the negative TTL.
+ * reply is truncated, a timeout and one retry. Only the asked address and port are heard (connected
+ * UDP socket), a reply must carry our ID and our question (label by label) or it is ignored, and it
+ * must decode exactly (src/dns/message.ts) or the question failed. Lame and referral answers come
+ * back as the outcome `lame`, never as "does not exist". `node:dns` can't be used: it hides TTLs
+ * for TXT/CNAME, the AA bit and the SOA that carries the negative TTL.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import * as packet from 'dns-packet';
 import type { DnsAnswer, DnsRR, RRType } from './types.js';
-import { normName, toDnsAnswer } from './zone.js';
+import { toDnsAnswer } from './zone.js';
+import { canonicalName, decodeHeader, decodeMessage, encodeQuery, MalformedMessage, TYPE_CODES, type Message } from './message.js';
+import { formatServer, parseServer, type ServerAddress } from './server-address.js';
+
+export { formatServer, parseServer, type ServerAddress } from './server-address.js';
 
 export interface QueryOptions {
   /** Set RD (ask a recursive resolver); false for authoritative servers. */
@@ -17,50 +22,6 @@ export interface QueryOptions {
   timeoutMs: number;
   /** Extra attempts after a timeout (default 1). */
   retries: number;
-}
-
-import { formatServer, parseServer, type ServerAddress } from './server-address.js';
-
-export { formatServer, parseServer, type ServerAddress } from './server-address.js';
-
-function encodeQuery(id: number, name: string, type: RRType, recursion: boolean, edns: boolean): Buffer {
-  return packet.encode({
-    type: 'query',
-    id,
-    flags: recursion ? packet.RECURSION_DESIRED : 0,
-    questions: [{ type: type as packet.RecordType, class: 'IN', name }],
-    additionals: edns ? [{ type: 'OPT', name: '.', udpPayloadSize: 1232, flags: 0 } as packet.Answer] : [],
-  });
-}
-
-function decodeText(b: Buffer | string): string {
-  return typeof b === 'string' ? b : b.toString('utf8');
-}
-
-function convert(a: packet.Answer): DnsRR | null {
-  const name = normName(a.name);
-  const ttl = 'ttl' in a && typeof a.ttl === 'number' ? a.ttl : 0;
-  switch (a.type) {
-    case 'A': case 'AAAA': case 'CNAME': case 'NS': case 'PTR':
-      return { name, type: a.type, ttl, data: a.type === 'A' || a.type === 'AAAA' ? String(a.data) : normName(String(a.data)) };
-    case 'MX':
-      return { name, type: 'MX', ttl, data: { preference: a.data.preference ?? 0, exchange: normName(a.data.exchange) } };
-    case 'TXT': {
-      const d = a.data as unknown;
-      const strings = Array.isArray(d) ? d.map((x) => decodeText(x as Buffer)) : [decodeText(d as Buffer)];
-      return { name, type: 'TXT', ttl, data: strings };
-    }
-    case 'SOA':
-      return {
-        name, type: 'SOA', ttl,
-        data: {
-          mname: normName(a.data.mname), rname: normName(a.data.rname), serial: a.data.serial ?? 0,
-          refresh: a.data.refresh ?? 0, retry: a.data.retry ?? 0, expire: a.data.expire ?? 0, minimum: a.data.minimum ?? 0,
-        },
-      };
-    default:
-      return null;
-  }
 }
 
 /** Follow the CNAME chain from `qname` through the answer section, as RFC 1034 §4.3.2 builds it. */
@@ -79,19 +40,33 @@ function chainAnswers(qname: string, qtype: RRType, answers: DnsRR[]): DnsRR[] {
   return out;
 }
 
-type Reply = packet.DecodedPacket;
-
-function matches(reply: Reply, id: number, name: string, type: RRType): boolean {
-  const q = reply.questions?.[0];
-  return reply.id === id && reply.type === 'response' && !!q && normName(q.name) === normName(name) && q.type === type;
+/**
+ * A datagram or frame is the reply to our question only when it carries our ID, is a response, and
+ * repeats our question — name compared label by label (both in canonical presentation form), type
+ * and class. Anything else is ignored, as a stub resolver must (RFC 5452 §9.1).
+ */
+function isOurReply(msg: Buffer, id: number, name: string, type: RRType): boolean {
+  try {
+    const h = decodeHeader(msg);
+    return h.id === id && h.response && h.question !== null && h.question.name === name && h.question.type === TYPE_CODES[type] && h.question.class === 1;
+  } catch {
+    return false;
+  }
 }
 
-function udpAsk(server: ServerAddress, query: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<Reply | 'timeout'> {
+type Attempt = Message | 'timeout';
+
+/**
+ * One UDP exchange on a socket connected to the server: the kernel then delivers only datagrams
+ * from the address and port we asked (RFC 5452 §9.1), and `rinfo` is checked again in case the
+ * platform does not filter. A reply that is ours but does not decode exactly rejects the attempt.
+ */
+function udpAsk(server: ServerAddress, query: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<Attempt> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
     const timer = setTimeout(() => finish('timeout'), timeoutMs);
     let done = false;
-    function finish(r: Reply | 'timeout' | Error): void {
+    function finish(r: Attempt | Error): void {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -99,22 +74,24 @@ function udpAsk(server: ServerAddress, query: Buffer, id: number, name: string, 
       if (r instanceof Error) reject(r); else resolve(r);
     }
     socket.on('error', (e) => finish(e));
-    socket.on('message', (msg) => {
-      let reply: Reply;
-      try { reply = packet.decode(msg); } catch { return; /* garbage: keep waiting for the real reply */ }
-      if (matches(reply, id, name, type)) finish(reply);
+    socket.on('message', (msg, rinfo) => {
+      if (rinfo.address !== server.host || rinfo.port !== server.port) return;
+      if (!isOurReply(msg, id, name, type)) return;
+      try { finish(decodeMessage(msg)); } catch (e) { finish(e as Error); }
     });
-    socket.send(query, server.port, server.host, (e) => { if (e) finish(e); });
+    socket.connect(server.port, server.host, () => {
+      socket.send(query, (e) => { if (e) finish(e); });
+    });
   });
 }
 
-function tcpAsk(server: ServerAddress, query: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<Reply | 'timeout'> {
+function tcpAsk(server: ServerAddress, query: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<Attempt> {
   return new Promise((resolve, reject) => {
     const socket = net.connect({ host: server.host, port: server.port });
     let buf = Buffer.alloc(0);
     let done = false;
     const timer = setTimeout(() => finish('timeout'), timeoutMs);
-    function finish(r: Reply | 'timeout' | Error): void {
+    function finish(r: Attempt | Error): void {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -133,18 +110,40 @@ function tcpAsk(server: ServerAddress, query: Buffer, id: number, name: string, 
         const size = buf.readUInt16BE(0);
         const msg = buf.subarray(2, 2 + size);
         buf = buf.subarray(2 + size);
+        if (!isOurReply(msg, id, name, type)) continue;
         try {
-          const reply = packet.decode(msg);
-          if (matches(reply, id, name, type)) return finish(reply);
-        } catch { /* ignore undecodable frame */ }
+          const reply = decodeMessage(msg);
+          // Over TCP a reply cannot be truncated: TC here means the server cut it anyway.
+          if (reply.tc) return finish(new MalformedMessage('TC set on a TCP reply'));
+          return finish(reply);
+        } catch (e) {
+          return finish(e as Error);
+        }
       }
     });
-    socket.on('end', () => finish(new Error('connection closed before a reply')));
+    socket.on('end', () => finish(new Error(buf.length ? `connection closed in the middle of a reply (${buf.length} bytes of a frame)` : 'connection closed before a reply')));
   });
 }
 
-function failure(name: string, type: RRType, server: string, outcome: 'timeout' | 'error', error: string): DnsAnswer {
-  return { name: normName(name), type, server, outcome, aa: false, records: [], cnames: [], negativeTtl: null, error };
+/**
+ * A reply that answers nothing and points elsewhere (NS in the authority section, no SOA), or, for
+ * a non-recursive question, one without the AA bit: the server is not authoritative for the name
+ * (lame or a referral), so its silence about the record means nothing.
+ */
+function lameness(reply: Message, recursion: boolean, records: DnsRR[]): string | null {
+  if (reply.rcode !== 'NOERROR' && reply.rcode !== 'NXDOMAIN') return null;
+  const hasNs = reply.authorityTypes.some((a) => a.type === TYPE_CODES.NS);
+  const hasSoa = reply.authorityTypes.some((a) => a.type === TYPE_CODES.SOA);
+  if (records.length === 0 && reply.answers.length === 0 && hasNs && !hasSoa && reply.rcode === 'NOERROR') {
+    const to = [...new Set(reply.authorityTypes.filter((a) => a.type === TYPE_CODES.NS).map((a) => a.name || '.'))].join(', ');
+    return `a referral to the servers of ${to} instead of an answer`;
+  }
+  if (!recursion && !reply.aa) return `${reply.rcode === 'NXDOMAIN' ? 'NXDOMAIN' : 'an answer'} without the AA bit: not authoritative for this name`;
+  return null;
+}
+
+function failure(name: string, type: RRType, server: string, outcome: 'timeout' | 'error' | 'lame', error: string): DnsAnswer {
+  return { name: canonicalName(name), type, server, outcome, aa: false, records: [], cnames: [], negativeTtl: null, error };
 }
 
 /** Counters for the bench and tests: wire questions started, and how many went over TCP. */
@@ -158,27 +157,29 @@ export async function query(serverSpec: string, name: string, type: RRType, opts
   const server = parseServer(serverSpec);
   if (!server) return failure(name, type, serverSpec, 'error', `not a server address: ${serverSpec}`);
   const label = formatServer(server);
+  const qname = canonicalName(name);
   wireStats.questions++;
   let lastError = 'no reply';
   for (let attempt = 0; attempt <= opts.retries; attempt++) {
-    const id = randomInt(0, 65536);
     try {
+      const id = randomInt(0, 65536);
       wireStats.udp++;
-      let reply = await udpAsk(server, encodeQuery(id, name, type, opts.recursion, true), id, name, type, opts.timeoutMs);
-      if (reply !== 'timeout' && reply.flag_tc) {
+      let reply = await udpAsk(server, encodeQuery(id, qname, type, opts.recursion), id, qname, type, opts.timeoutMs);
+      if (reply !== 'timeout' && reply.tc) {
         wireStats.tcp++;
         const tcpId = randomInt(0, 65536);
-        reply = await tcpAsk(server, encodeQuery(tcpId, name, type, opts.recursion, true), tcpId, name, type, opts.timeoutMs);
+        reply = await tcpAsk(server, encodeQuery(tcpId, qname, type, opts.recursion), tcpId, qname, type, opts.timeoutMs);
       }
       if (reply === 'timeout') { lastError = `no reply within ${opts.timeoutMs} ms`; continue; }
-      const all = (reply.answers ?? []).map(convert).filter((r): r is DnsRR => r !== null);
-      const soa = (reply.authorities ?? []).map(convert).find((r) => r?.type === 'SOA');
+      const soa = reply.authorities.find((r) => r.type === 'SOA');
       const negativeTtl = soa && soa.type === 'SOA' ? Math.min(soa.ttl, soa.data.minimum) : null;
-      const rcode = (reply as Reply & { rcode?: string }).rcode ?? 'NOERROR';
-      return toDnsAnswer(name, type, label, !!reply.flag_aa, rcode, chainAnswers(normName(name), type, all), negativeTtl);
+      const chain = chainAnswers(qname, type, reply.answers);
+      const lame = lameness(reply, opts.recursion, chain.filter((r) => r.type === type));
+      if (lame) return { ...failure(qname, type, label, 'lame', lame), aa: reply.aa };
+      return toDnsAnswer(qname, type, label, reply.aa, reply.rcode, chain, negativeTtl);
     } catch (e) {
-      lastError = e instanceof Error ? e.message : String(e);
+      lastError = e instanceof MalformedMessage ? `a reply that does not decode exactly (${e.message})` : e instanceof Error ? e.message : String(e);
     }
   }
-  return lastError.startsWith('no reply') ? failure(name, type, label, 'timeout', lastError) : failure(name, type, label, 'error', lastError);
+  return lastError.startsWith('no reply') ? failure(qname, type, label, 'timeout', lastError) : failure(qname, type, label, 'error', lastError);
 }
