@@ -148,7 +148,7 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .argument('<domain...>', 'domains in the state file')
     .option('--interval <duration>', 'time between checks (default 30s)')
     .option('--timeout <duration>', 'give up after this long (default 60m)')
-    .option('--exit-code', 'on timeout exit 1 (pending) or 2 (failed) instead of 0')
+    .option('--exit-code', 'accepted for symmetry with verify: on timeout watch always exits 1 (pending), 2 (failed) or 69 (could not check)')
     .option('--no-provider', 'until DNS is verified; do not ask the provider')
     .action(run('watch'));
 

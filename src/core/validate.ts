@@ -61,7 +61,8 @@ export interface ValidateDeps {
 export function validateLookup(domain: string, deps: ValidateDeps): Lookup {
   const viaResolvers = deps.dns.lookupVia(deps.resolvers, true);
   if (deps.authoritative.length === 0) return viaResolvers;
-  const viaAuth = deps.dns.lookupVia(deps.authoritative, false);
+  // Following CNAME targets the authoritative servers do not serve through the resolvers.
+  const viaAuth = deps.dns.authoritativeVia(deps.authoritative, deps.resolvers);
   const org = organisationalDomain(domain);
   return (name, type) => (isSubdomainOf(name, org) ? viaAuth(name, type) : viaResolvers(name, type));
 }

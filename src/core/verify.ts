@@ -134,15 +134,25 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
     if (!(e instanceof MailsetupError)) throw e;
     notes.push(e.message);
   }
-  const authLookup = servers.length ? deps.dns.lookupVia(servers, false) : null;
+  // Misplacement checks and CNAME targets the zone's servers do not serve go through this lookup,
+  // which follows such targets through the resolvers (a provider's CNAME into its own zone).
+  const authLookup = servers.length ? deps.dns.authoritativeVia(servers, deps.resolvers) : null;
+  /** Records whose every authoritative answer was lame or a referral: the delegation is broken. */
+  const lame = new Set<CheckedRecord>();
   const zoneName = zone ?? domain.split('.').slice(-2).join('.');
 
   const checked: CheckedRecord[] = await Promise.all(records.map(async (r) => {
     if (!authLookup) {
       return { ...r, status: 'unknown' as const, code: null, found: [], detail: 'The zone\'s authoritative servers could not be found.', hint: 'Check the delegation (NS records at the registrar).', resolvers: {}, staleFor: {} };
     }
-    const perServer = await Promise.all(servers.map((s) => deps.dns.ask(s, r.name, QTYPE[r.type], false)));
-    const match = await matchRecord(r, truth(perServer), { zone: zoneName, domain, authLookup, resolverLookup });
+    const qtype = QTYPE[r.type];
+    const perServer = await Promise.all(servers.map((s) => deps.dns.ask(s, r.name, qtype, false)));
+    let best = truth(perServer);
+    // The name is a CNAME whose target these servers did not resolve (outside their zone): follow it.
+    const followed = !isFailure(best) && best.records.length === 0 && best.cnames.length > 0 ? await authLookup(r.name, qtype) : null;
+    if (followed) best = followed;
+    for (const [i, a] of perServer.entries()) if (followed && !isFailure(a) && a.records.length === 0 && a.cnames.length > 0) perServer[i] = followed;
+    const match = await matchRecord(r, best, { zone: zoneName, domain, authLookup, resolverLookup });
     const resolvers: Record<string, ResolverView> = {};
     const staleFor: Record<string, number> = {};
     for (const [i, s] of servers.entries()) resolvers[s] = view(r, perServer[i]!, match.found).view;
@@ -159,6 +169,11 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
       for (const s of deps.comparators) resolvers[s] = 'not-asked';
     }
     const out: CheckedRecord = { ...r, ...match, resolvers, staleFor };
+    if (match.status === 'unknown' && perServer.every((a) => a.outcome === 'lame')) {
+      lame.add(out);
+      out.detail = `The servers named as authoritative for ${zoneName} (${servers.join(', ')}) do not answer for ${r.name} with authority: ${perServer[0]?.error ?? 'lame'}.`;
+      out.hint = 'Check the delegation: the NS records at the parent zone (registrar) and the zone configured on each of those servers.';
+    }
     if (match.status === 'verified' && Object.keys(staleFor).length > 0) {
       const worst = Math.max(...Object.values(staleFor));
       out.code = 'STALE_CACHE';
@@ -168,14 +183,13 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
     return out;
   }));
 
-  // A record once verified is not demoted by a transient failure.
+  // "Could not check" is reported as such, whatever an earlier run saw: a CI gate must never pass
+  // while DNS cannot be asked. The last verified time is kept in the state (never demoted there)
+  // and shown, so the reader knows this is an outage, not a regression.
   const previous = (entry.verifiedAt ?? {}) as Record<string, string>;
   for (const r of checked) {
-    const key = `${r.type} ${r.name}`;
-    if (r.status === 'unknown' && previous[key]) {
-      r.status = 'verified';
-      r.detail = `Could not re-check now (${r.detail ?? 'no answer'}); verified at ${previous[key]}.`;
-    }
+    const at = previous[`${r.type} ${r.name}`];
+    if (r.status === 'unknown' && at) r.detail = `${r.detail ?? 'No answer.'} Last verified at ${at}.`;
   }
 
   // A custom MAIL FROM / return-path is a different domain in the SPF sense: under aspf=s (strict)
@@ -201,7 +215,7 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
   }
   let stage: Stage = null;
   if (status === 'pending' || status === 'unknown') {
-    if (!authLookup) stage = 'delegation';
+    if (!authLookup || checked.some((r) => r.required && lame.has(r))) stage = 'delegation';
     else if (checked.some((r) => r.required && r.status === 'missing')) stage = 'authoritative';
     else if (checked.some((r) => Object.values(r.resolvers).some((v) => v === 'stale' || v === 'missing'))) stage = 'propagation';
     else if (!opts.noProvider && providerStatus !== 'verified') stage = 'provider';
@@ -239,6 +253,9 @@ export async function runVerify(domains: string[], opts: VerifyOptions, deps: Ve
       if (opts.refresh) {
         e.records = v.records.map(({ purpose, type, name, value, priority, ttl, required, source }) => ({ purpose, type, name, value, priority, ttl, required, source }));
       }
+      // A run that could not check does not demote a verified domain in the state: only this
+      // run's output says "unknown".
+      if (v.status === 'unknown' && e.status === 'verified') continue;
       recordStatus(e, v.status, v.stage ? `stage ${v.stage}` : null, now());
     }
   });

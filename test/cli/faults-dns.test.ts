@@ -285,17 +285,21 @@ describe('verify: dead authoritative servers', () => {
     expect(() => JSON.parse(readFileSync(state, 'utf8'))).not.toThrow();
   });
 
-  it('a record verified once is not demoted when later every server is dead', async () => {
+  it('verified once, then every server dead → this run says unknown (exit 69), the state is not demoted', async () => {
     const state = writeState('kept.json', ['mail.kept.test']);
     const first = await verify(state, 'mail.kept.test', [live.address]);
     expect(first.doc.status).toBe('verified');
     const r = await verify(state, 'mail.kept.test', [dead[0]!.address, dead[1]!.address], '--exit-code', '--timeout', '200ms');
-    expect(r.code).toBe(0);
-    expect(r.doc.status).toBe('verified');
+    // A CI gate must never pass while DNS cannot be asked, whatever an earlier run saw.
+    expect(r.code).toBe(69);
+    expect(r.doc.status).toBe('unknown');
+    expect(r.doc.allVerified).toBe(false);
     for (const x of r.doc.records) {
-      expect(x.status).toBe('verified');
-      expect(x.detail).toMatch(/Could not re-check/);
+      expect(x.status).toBe('unknown');
+      expect(x.detail).toMatch(/Last verified at \d{4}-/);
     }
-    expect(JSON.parse(readFileSync(state, 'utf8')).domains['mail.kept.test'].status).toBe('verified');
+    const saved = JSON.parse(readFileSync(state, 'utf8')).domains['mail.kept.test'];
+    expect(saved.status).toBe('verified');
+    expect(Object.keys(saved.verifiedAt)).toHaveLength(4);
   });
 });

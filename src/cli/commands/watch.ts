@@ -83,5 +83,8 @@ export async function watchCommand(args: string[], options: Record<string, unkno
     return 130;
   }
   ctx.out.note(`Timed out after ${fmt(timeoutMs)}; not everything is verified yet.`);
-  return options.exitCode ? (verifyExitCode(outcome.last) === 2 ? EXIT.FAILED : EXIT.PENDING) : EXIT.OK;
+  // With or without --exit-code: `watch && deploy` must never deploy early. 1 pending, 2 failed,
+  // 69 could not check.
+  const code = verifyExitCode(outcome.last);
+  return code === EXIT.OK ? EXIT.PENDING : code;
 }
