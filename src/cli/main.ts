@@ -25,6 +25,8 @@ export interface Handlers {
   watch: () => Promise<Handler>;
   autoconfig: () => Promise<Handler>;
   demo: () => Promise<Handler>;
+  init: () => Promise<Handler>;
+  completion: () => Promise<Handler>;
 }
 
 const defaultHandlers: Handlers = {
@@ -37,6 +39,45 @@ const defaultHandlers: Handlers = {
   watch: async () => (await import('./commands/watch.js')).watchCommand,
   autoconfig: async () => (await import('./commands/autoconfig.js')).autoconfigCommand,
   demo: async () => (await import('./commands/demo.js')).demoCommand,
+  init: async () => (await import('./commands/init.js')).initCommand,
+  completion: async () => (await import('./commands/completion.js')).completionCommand,
+};
+
+/** Examples shown under each command's --help: the two or three invocations people look for first. */
+const EXAMPLES: Record<string, string[]> = {
+  validate: [
+    'mailsetup validate acme.com',
+    'mailsetup validate jane@mail.acme.com --ip 192.0.2.1 --json',
+    'mailsetup validate acme.com --selector s1 --exit-code',
+  ],
+  add: [
+    'mailsetup add mail.acme.com --provider ses --region eu-west-1',
+    'mailsetup add mail.acme.com --provider sendgrid --dmarc quarantine',
+    'mailsetup add jane@acme.com --provider ses          # one sender address',
+  ],
+  records: [
+    'mailsetup records mail.acme.com',
+    'mailsetup records mail.acme.com --format zone >> db.acme.com',
+    'mailsetup records mail.acme.com --for cloudflare',
+  ],
+  verify: [
+    'mailsetup verify mail.acme.com',
+    'mailsetup verify --all --no-provider --exit-code    # CI gate: 0 verified, 1 pending, 2 failed, 69 unknown',
+  ],
+  watch: [
+    'mailsetup watch mail.acme.com',
+    'mailsetup watch mail.acme.com --interval 10s --timeout 15m --no-provider',
+  ],
+  autoconfig: [
+    'mailsetup autoconfig mail.acme.com --dry-run',
+    'mailsetup autoconfig mail.acme.com --yes --watch',
+    'MAILSETUP_TSIG_KEY=hmac-sha256:k:… mailsetup autoconfig mail.acme.com --dns rfc2136',
+  ],
+  list: ['mailsetup list', 'mailsetup list --status pending --json'],
+  remove: ['mailsetup remove mail.acme.com', 'mailsetup remove mail.acme.com --keep-provider --yes'],
+  demo: ['mailsetup demo'],
+  init: ['mailsetup init', 'mailsetup init --provider ses'],
+  completion: ['source <(mailsetup completion bash)', 'mailsetup completion fish | source', 'mailsetup completion zsh > "${fpath[1]}/_mailsetup"'],
 };
 
 function collectServer(value: string, previous: string[] = []): string[] {
@@ -72,6 +113,8 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('--authoritative <ip[:port]>', 'treat these as the zone\'s authoritative servers (repeatable; skips NS discovery)', collectServer)
     .addOption(new Option('--timeout <duration>', 'timeout for each network call: 500ms, 30s, 10m, 1h').argParser(durationArg))
     .showSuggestionAfterError(true)
+    // Every subcommand's help lists the global options too: --json, --resolver … work everywhere.
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride();
 
   program
@@ -183,7 +226,23 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('-y, --yes', 'do not ask for confirmation')
     .action(run('remove'));
 
-  program.commands.forEach((c) => c.exitOverride().showSuggestionAfterError(true));
+  program
+    .command('init')
+    .description('create ./mailsetup.json, so the state lives (and is committed) next to your infrastructure code')
+    .option('-p, --provider <provider>', 'default provider for add: ses, sendgrid, mailgun or resend')
+    .action(run('init'));
+
+  program
+    .command('completion')
+    .description('print a shell completion script')
+    .argument('<shell>', 'bash, zsh or fish')
+    .action(run('completion'));
+
+  program.commands.forEach((c) => {
+    c.exitOverride().showSuggestionAfterError(true);
+    const examples = EXAMPLES[c.name()];
+    if (examples) c.addHelpText('after', `\nExamples:\n${examples.map((e) => `  ${e}`).join('\n')}\n`);
+  });
   return program;
 }
 
@@ -207,6 +266,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     const out = createOutput({ json: wantsJson, quiet: false, verbose: argv.includes('--verbose') || argv.includes('-v'), color: undefined });
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
+      if (err.code === 'commander.help' && err.exitCode === 0) return EXIT.OK; // `mailsetup help <command>`
       if (err.code === 'commander.help') {
         // No command given: usage to stderr, and the bad-usage status.
         process.stderr.write(captured.join(''));

@@ -1,5 +1,6 @@
 /** Lazy registry of DNS-host writers: a host's SDK is imported only when that host is written to. */
 import { MailsetupError } from '../errors.js';
+import { choiceHint } from '../util/did-you-mean.js';
 import type { HostFactory, HostId } from './types.js';
 import { HOST_IDS } from './types.js';
 
@@ -13,7 +14,7 @@ const loaders = {
 export function parseHostId(value: string): HostId {
   const id = value.toLowerCase();
   if ((HOST_IDS as readonly string[]).includes(id)) return id as HostId;
-  throw new MailsetupError('USAGE', `--dns: unknown DNS host "${value}"`, { hint: `Choose one of: ${HOST_IDS.join(', ')}.` });
+  throw new MailsetupError('USAGE', `--dns: unknown DNS host "${value}"`, { hint: choiceHint(value, HOST_IDS, '--dns') });
 }
 
 export async function loadWriter(id: HostId): Promise<HostFactory> {

@@ -1,5 +1,6 @@
 /** Lazy registry: a provider's SDK is imported only when that provider is used. */
 import { MailsetupError } from '../errors.js';
+import { choiceHint } from '../util/did-you-mean.js';
 import type { ProviderFactory, ProviderId } from './types.js';
 import { PROVIDER_IDS } from './types.js';
 
@@ -13,7 +14,7 @@ const loaders = {
 export function parseProviderId(value: string): ProviderId {
   const id = value.toLowerCase();
   if ((PROVIDER_IDS as readonly string[]).includes(id)) return id as ProviderId;
-  throw new MailsetupError('USAGE', `unknown provider "${value}"`, { hint: `Choose one of: ${PROVIDER_IDS.join(', ')}.` });
+  throw new MailsetupError('USAGE', `unknown provider "${value}"`, { hint: choiceHint(value, PROVIDER_IDS, '--provider') });
 }
 
 export async function loadProvider(id: ProviderId): Promise<ProviderFactory> {
