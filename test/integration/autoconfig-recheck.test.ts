@@ -98,6 +98,19 @@ describe.runIf(ready)('autoconfig re-check: DNS decides, the provider only when 
     const human = await autoconfig(SES_DOMAIN, state('ses'), {});
     expect(human.code).toBe(0);
     expect(human.stdout).toContain('Nothing to change.');
+    // --dry-run with nothing to change stops at the plan: not even the state file is written.
+    const before = readFileSync(state('ses'), 'utf8');
+    const dry = await autoconfig(SES_DOMAIN, state('ses'), {}, '--dry-run', '--json');
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(parseJson(dry)).toMatchObject({ dryRun: true, applied: [] });
+    expect(readFileSync(state('ses'), 'utf8')).toBe(before);
+  });
+
+  it('SES without any AWS credentials: --watch goes on with DNS only and exits 0, no credentials error', async () => {
+    const r = await autoconfig(SES_DOMAIN, state('ses'), {}, '--yes', '--watch');
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain('PROVIDER_AUTH');
+    expect(r.stdout).toContain('Amazon SES was not asked');
   });
 
   describe('SendGrid, its credentials set', () => {
@@ -153,6 +166,19 @@ describe.runIf(ready)('autoconfig re-check: DNS decides, the provider only when 
       expect(doc.verify.providerStatus).not.toBe('unchecked');
       expect(doc.dnsStatus).toBe('verified');
       expect(sendgrid.requests.length).toBeGreaterThan(before);
+    });
+
+    it('add --dmarc reject re-run updates the stored recommendation, and autoconfig then tightens the record it wrote', async () => {
+      const name = `_dmarc.${SG_DOMAIN}`;
+      expect(served(name, 'TXT')).toEqual(['"v=DMARC1; p=none"']);
+      const added = await runCli(['add', SG_DOMAIN, '--provider', 'sendgrid', '--dmarc', 'reject', '--config', state('sg'), ...dns()], { ...base(), ...good() });
+      expect(added.code, added.stderr).toBe(0);
+      expect(added.stdout).toContain('DMARC: the recommendation changed from "v=DMARC1; p=none" to "v=DMARC1; p=reject"');
+      const r = await autoconfig(SG_DOMAIN, state('sg'), good(), '--yes', '--json');
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const doc = parseJson(r);
+      expect(doc.applied).toEqual([expect.objectContaining({ kind: 'update' })]);
+      expect(served(name, 'TXT')).toEqual(['"v=DMARC1; p=reject"']);
     });
   });
 });

@@ -58,6 +58,8 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   if (changes.length === 0) {
     if (!ctx.out.json) ctx.out.line(conflicts ? 'Nothing to change automatically; resolve the conflicts above.' : 'Nothing to change.');
     doc.applied = [];
+    // --dry-run stops after the plan even here: no re-check, so not even the state's history is written.
+    if (options.dryRun) { doc.dryRun = true; return finish(conflicts > 0 ? EXIT.FAILED : EXIT.OK); }
   } else {
     if (options.dryRun) { doc.dryRun = true; return finish(EXIT.OK); }
     if (!(await confirm(`Apply ${changes.length} change${changes.length === 1 ? '' : 's'} to ${planned.zone.name} at ${HOST_LABEL[hostId]}?`, { yes: !!options.yes, what: `writing ${changes.length} DNS change(s)` }))) {
