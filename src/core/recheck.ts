@@ -6,7 +6,8 @@
  * end as a credentials error. When the provider is not asked, or cannot be, the result says so and
  * how to ask it; that is never read as "the provider agrees".
  */
-import { MailsetupError } from '../errors.js';
+import { MailsetupError, redact } from '../errors.js';
+import type { EmailProvider } from '../providers/types.js';
 import { providerCredentials } from '../providers/credentials.js';
 import type { DomainStatus } from '../state/schema.js';
 import { aggregate, runVerify, type DomainVerification, type VerifyDeps } from './verify.js';
@@ -38,8 +39,27 @@ export interface RecheckOptions {
   env: NodeJS.ProcessEnv;
 }
 
-/** Failures of the provider step: reported, and DNS is checked without it. Anything else is not ours to swallow. */
-const PROVIDER_CODES = new Set(['PROVIDER_AUTH', 'PROVIDER_UNAVAILABLE', 'PROVIDER_UNSUPPORTED', 'DOMAIN_NOT_FOUND']);
+/**
+ * The verify deps with every provider call watched: a failure there (construction, credentials
+ * rejected, provider down) is noted, so the caller can tell it from a DNS or state-file failure
+ * without guessing from error codes.
+ */
+function watchProvider(deps: VerifyDeps): { deps: VerifyDeps; failure: () => unknown } {
+  let failure: unknown = null;
+  const note = (e: unknown): never => { failure ??= e; throw e; };
+  const provider: VerifyDeps['provider'] = async (entry) => {
+    let p: EmailProvider;
+    try { p = await deps.provider(entry); } catch (e) { return note(e); }
+    return new Proxy(p, {
+      get(target, key, receiver) {
+        const v = Reflect.get(target, key, receiver) as unknown;
+        if (typeof v !== 'function') return v;
+        return (...args: unknown[]) => Promise.resolve().then(() => (v as (...a: unknown[]) => unknown).apply(target, args)).catch(note);
+      },
+    });
+  };
+  return { deps: { ...deps, provider }, failure: () => failure };
+}
 
 export async function recheck(domain: string, opts: RecheckOptions, deps: VerifyDeps): Promise<Recheck> {
   const entry = (await deps.store.read()).domains[domain];
@@ -56,12 +76,18 @@ export async function recheck(domain: string, opts: RecheckOptions, deps: Verify
   }
 
   if (!provider) {
+    const watched = watchProvider(deps);
     try {
-      const [v] = await runVerify([domain], { noProvider: false, refresh: false }, deps);
+      const [v] = await runVerify([domain], { noProvider: false, refresh: false }, watched.deps);
       return { verification: v!, dnsStatus: aggregate(v!.records, v!.providerStatus, true), provider: { id: entry.provider, asked: true, reason: null, code: null, next: null } };
     } catch (e) {
-      if (!(e instanceof MailsetupError) || !PROVIDER_CODES.has(e.code)) throw e;
-      provider = skip(`asking it failed: ${e.message}${e.hint ? ` (${e.hint})` : ''}`, e.code);
+      // DOMAIN_NOT_FOUND here is verify's "the provider no longer has it": the provider's answer too.
+      const fromProvider = watched.failure() !== null || (e instanceof MailsetupError && e.code === 'DOMAIN_NOT_FOUND');
+      if (!fromProvider) throw e;
+      const err = e instanceof MailsetupError ? e : null;
+      // Printed outside the error renderer, so redacted here: no credential in output, ever.
+      const said = err ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : String((e as Error)?.message ?? e);
+      provider = skip(`asking it failed: ${redact(said, opts.env)}`, err?.code ?? 'PROVIDER_UNAVAILABLE');
     }
   }
   const [v] = await runVerify([domain], { noProvider: true, refresh: false }, deps);
