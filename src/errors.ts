@@ -25,9 +25,11 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'CONFIRMATION_REQUIRED'
   | 'VERIFICATION_FAILED'
+  | 'STATE_LOCKED'
   | 'INTERNAL';
 
-const EXIT_BY_CODE: Record<ErrorCode, number> = {
+/** Exported for the README check (test/unit/readme-error-codes.test.ts). */
+export const EXIT_BY_CODE: Record<ErrorCode, number> = {
   DOMAIN_INVALID: EXIT.USAGE,
   DOMAIN_NOT_FOUND: EXIT.USAGE,
   DOMAIN_EXISTS: EXIT.USAGE,
@@ -39,6 +41,8 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   DNS_UNAVAILABLE: EXIT.UNAVAILABLE,
   CONFIG_INVALID: EXIT.CONFIG,
   VERIFICATION_FAILED: EXIT.FAILED,
+  // Another process holds the state file's lock: busy, not broken — try again (DESIGN.md exit 69).
+  STATE_LOCKED: EXIT.UNAVAILABLE,
   INTERNAL: 70,
 };
 

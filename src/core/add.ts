@@ -9,33 +9,42 @@ import { makeRecord, type DnsRecord } from '../model/record.js';
 import { MailsetupError } from '../errors.js';
 import type { EmailProvider, RegisterOptions } from '../providers/types.js';
 import type { Lookup } from '../dns/types.js';
-import { auditDmarc, type DmarcDetail } from '../validators/dmarc.js';
+import { auditDmarc, parseDmarc, type DmarcDetail } from '../validators/dmarc.js';
 import type { DomainState, StateFile, StoredProviderId } from '../state/schema.js';
 import { recordStatus, type StateStore } from '../state/store.js';
 
 export type DmarcChoice = 'none' | 'quarantine' | 'reject' | 'skip';
+type Policy = Exclude<DmarcChoice, 'skip'>;
 
 export interface AddOptions {
   identity: Identity;
   provider: StoredProviderId;
   register: Omit<RegisterOptions, 'domain'>;
-  dmarc: DmarcChoice;
+  /** `--dmarc`; undefined when not given: the stored recommendation is kept, else p=none. */
+  dmarc?: DmarcChoice;
   dmarcRua?: string;
 }
 
 export interface AddDeps {
   store: StateStore;
   provider: EmailProvider;
-  /** Recursive lookup, for the existing DMARC policy. */
+  /** Live lookup for the DMARC policy in force (the `--authoritative` servers for the zone when given). */
   lookup: Lookup;
   now?: () => Date;
 }
 
 export type AddNote =
   | { kind: 'apex'; domain: string; suggestion: string }
-  | { kind: 'dmarc-covered'; by: string; policy: string | null; tag: string | null }
-  | { kind: 'dmarc-exists'; at: string; policy: string | null }
-  | { kind: 'dmarc-unchecked' }
+  /** A policy above the domain covers it; `proposed`: ours is stricter, else none is proposed. */
+  | { kind: 'dmarc-covered'; by: string; policy: string | null; tag: string | null; proposed: boolean; asked: Policy }
+  /** `_dmarc.<domain>` already holds DMARC that mailsetup did not write: nothing is proposed there. */
+  | { kind: 'dmarc-exists'; at: string; policy: string | null; count: number; asked: Policy }
+  /** Our own published policy is stricter than the one asked: it stays. */
+  | { kind: 'dmarc-kept'; at: string; policy: string; asked: Policy }
+  /** DNS did not answer: nothing new is proposed; `kept` when an earlier recommendation stays stored. */
+  | { kind: 'dmarc-unchecked'; kept: boolean }
+  /** The stored recommendation changed (re-running add with --dmarc): autoconfig publishes it. */
+  | { kind: 'dmarc-updated'; from: string; to: string }
   | { kind: 'adopted'; providerId: string };
 
 export interface AddResult {
@@ -47,23 +56,64 @@ export interface AddResult {
   sender: { email: string; status: string } | null;
 }
 
-/** The DMARC record mailsetup recommends, and whether an existing policy makes it optional. */
-async function recommendDmarc(domain: string, opts: AddOptions, lookup: Lookup, notes: AddNote[]): Promise<DnsRecord | null> {
+const RANK: Record<Policy, number> = { none: 0, quarantine: 1, reject: 2 };
+const stricter = (a: Policy, b: Policy): boolean => RANK[a] > RANK[b];
+const strictest = (ps: Policy[]): Policy | null => ps.reduce<Policy | null>((m, p) => (m === null || stricter(p, m) ? p : m), null);
+const ws = (v: string): string => v.replace(/\s+/g, ' ').trim();
+
+/**
+ * The DMARC record mailsetup recommends, from the policy in force live (DESIGN.md `add`): never a
+ * record at a name that already holds DMARC (a second record makes receivers ignore both), except
+ * to tighten a record mailsetup itself published; never a policy weaker than the one in force at
+ * the name or inherited from above. When DNS cannot be asked, nothing new is proposed — a blind
+ * p=none could duplicate or weaken a policy — and an earlier recommendation stays as it was.
+ */
+async function recommendDmarc(domain: string, opts: AddOptions, prev: DomainState | undefined, lookup: Lookup, notes: AddNote[]): Promise<DnsRecord | null> {
   if (opts.dmarc === 'skip') return null;
-  let required = true;
+  const stored = prev?.records.find((r) => r.purpose === 'dmarc' && r.source === 'mailsetup') ?? null;
+  const storedTags = stored ? parseDmarc(stored.value).tags : {};
+  // Without --dmarc a re-run keeps what was recommended before; --dmarc-rua likewise.
+  const storedPolicy = (storedTags.p ?? '').toLowerCase() as Policy;
+  const asked: Policy = opts.dmarc ?? (RANK[storedPolicy] !== undefined ? storedPolicy : 'none');
+  const rua = opts.dmarcRua ?? storedTags.rua;
+  const name = `_dmarc.${domain}`;
+  const record = (value: string): DnsRecord => makeRecord({ purpose: 'dmarc', type: 'TXT', name, value, required: true, source: 'mailsetup' });
+  const wanted = record(`v=DMARC1; p=${asked}${rua ? `; rua=${rua}` : ''}`);
+
   const audit = await auditDmarc(domain, lookup);
   const detail = audit.detail as DmarcDetail | undefined;
-  if (audit.status === 'none' && audit.findings.some((f) => f.code === 'DMARC_UNCHECKED')) {
-    notes.push({ kind: 'dmarc-unchecked' });
-  } else if (detail?.recordAt && detail.inherited) {
-    required = false;
-    notes.push({ kind: 'dmarc-covered', by: detail.recordAt, policy: detail.policy, tag: detail.policyTag });
-  } else if (detail?.recordAt === domain && detail.policy) {
-    required = false;
-    notes.push({ kind: 'dmarc-exists', at: `_dmarc.${domain}`, policy: detail.policy });
+  if (audit.record === null && audit.findings.some((f) => f.code === 'DMARC_UNCHECKED')) {
+    notes.push({ kind: 'dmarc-unchecked', kept: stored !== null });
+    return stored;
   }
-  const value = `v=DMARC1; p=${opts.dmarc}${opts.dmarcRua ? `; rua=${opts.dmarcRua}` : ''}`;
-  return makeRecord({ purpose: 'dmarc', type: 'TXT', name: `_dmarc.${domain}`, value, required, source: 'mailsetup' });
+  const values = audit.record === null ? [] : Array.isArray(audit.record) ? audit.record : [audit.record];
+  // Where the DMARC found lives: the one record that applies, or a name holding several.
+  const multiple = audit.findings.find((f) => f.code === 'DMARC_MULTIPLE_RECORDS')?.name.replace(/^_dmarc\./, '') ?? null;
+  const at = multiple ?? detail?.recordAt ?? null;
+
+  if (at === domain) {
+    const live = values.length === 1 ? (parseDmarc(values[0]!).policy?.p ?? null) : null;
+    const owned = values.length === 1 && ((prev?.applied ?? []) as Array<{ type: string; name: string; value: string }>)
+      .some((o) => o.type === 'TXT' && o.name === name && ws(o.value) === ws(values[0]!));
+    if (!owned || live === null) {
+      notes.push({ kind: 'dmarc-exists', at: name, policy: live, count: values.length, asked });
+      return null;
+    }
+    // Ours (autoconfig wrote it): tighten it if asked, never loosen it.
+    if (stricter(asked, live)) return wanted;
+    if (stricter(live, asked)) notes.push({ kind: 'dmarc-kept', at: name, policy: live, asked });
+    return record(values[0]!);
+  }
+  if (at !== null) {
+    // Inherited from above. For a name that does not exist yet `np` applies, once it does `sp`:
+    // the stricter of the two is what a proposal must not undercut.
+    const inForce = strictest(values.flatMap((v) => { const p = parseDmarc(v).policy; return p ? [p.sp, p.np] : []; }));
+    const proposed = inForce === null || stricter(asked, inForce);
+    const tag = inForce === null || inForce === detail?.policy ? detail?.policyTag ?? null : null;
+    notes.push({ kind: 'dmarc-covered', by: `_dmarc.${at}`, policy: inForce ?? detail?.policy ?? null, tag, proposed, asked });
+    return proposed ? wanted : null;
+  }
+  return wanted;
 }
 
 export async function runAdd(opts: AddOptions, deps: AddDeps): Promise<AddResult> {
@@ -120,9 +170,11 @@ export async function runAdd(opts: AddOptions, deps: AddDeps): Promise<AddResult
   // Register first (network, outside the lock), then save under the lock.
   const [{ identity, adopted }, dmarc] = await Promise.all([
     deps.provider.register({ domain, ...opts.register }),
-    recommendDmarc(domain, opts, deps.lookup, notes),
+    recommendDmarc(domain, opts, existing, deps.lookup, notes),
   ]);
   if (adopted) notes.push({ kind: 'adopted', providerId: identity.providerId });
+  const before = existing?.records.find((r) => r.purpose === 'dmarc' && r.source === 'mailsetup');
+  if (before && dmarc && ws(before.value) !== ws(dmarc.value)) notes.push({ kind: 'dmarc-updated', from: before.value, to: dmarc.value });
   const records = dmarc && !identity.records.some((r) => r.purpose === 'dmarc') ? [...identity.records, dmarc] : identity.records;
 
   const entry = await deps.store.update((s) => {

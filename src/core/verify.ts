@@ -83,7 +83,7 @@ function view(r: DnsRecord, a: DnsAnswer, expectedFound: string[]): { view: Reso
   return { view: 'stale', ttl: Math.min(...a.records.map((x) => x.ttl)) };
 }
 
-function aggregate(records: CheckedRecord[], providerStatus: DomainVerification['providerStatus'], noProvider: boolean): DomainStatus {
+export function aggregate(records: CheckedRecord[], providerStatus: DomainVerification['providerStatus'], noProvider: boolean): DomainStatus {
   const req = records.filter((r) => r.required);
   if (req.some((r) => r.status === 'invalid') || (!noProvider && providerStatus === 'failed')) return 'failed';
   if (req.some((r) => r.status === 'unknown')) return 'unknown';

@@ -18,6 +18,7 @@
 import { mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MailsetupError, SECRET_ENV } from '../errors.js';
+import { parseDuration } from '../util/duration.js';
 import { isInsideGitWorkTree, locateStateFile, type LocateOptions, type StateSource } from './locate.js';
 import { emptyState, normaliseState, validateState, type DomainState, type DomainStatus, type StateFile } from './schema.js';
 
@@ -28,10 +29,13 @@ const LOCK_STALE_MS = 10_000;
 const LOCK_UPDATE_MS = 2_000;
 /**
  * Waiting for the lock: short randomised back-off first (a write takes milliseconds, and 20 `add`s
- * at once must all get through quickly), capped at 500 ms, for about 45 s in total — longer than
- * LOCK_STALE_MS, so a lock left behind by a killed process is always outlived and taken over.
+ * at once must all get through quickly), capped at 500 ms, until a deadline — 45 s by default,
+ * longer than LOCK_STALE_MS, so a lock left behind by a killed process is always outlived and taken
+ * over. A deadline rather than a retry count, so that STATE_LOCKED comes when the wait says it does.
+ * `MAILSETUP_LOCK_WAIT` (a duration) changes it: CI jobs that queue on one file may want longer.
  */
-const LOCK_RETRIES = { retries: 100, factor: 1.3, minTimeout: 10, maxTimeout: 500, randomize: true };
+const LOCK_WAIT_MS = 45_000;
+const LOCK_BACKOFF = { first: 10, factor: 1.3, max: 500 };
 
 /** Secrets shorter than this are not looked for: a 4-character test key would match ordinary words. */
 const MIN_SECRET_LENGTH = 8;
@@ -47,17 +51,26 @@ export interface StateStoreOptions {
   /** Looked at for SECRET_ENV values that must never be written. */
   env?: NodeJS.ProcessEnv;
   source?: StateSource;
+  /** How long `update` waits for another process's lock before STATE_LOCKED (default: $MAILSETUP_LOCK_WAIT, else 45 s). */
+  lockWaitMs?: number;
 }
 
 export class StateStore {
   readonly path: string;
   readonly source: StateSource | undefined;
   private readonly env: NodeJS.ProcessEnv;
+  private readonly lockWaitMs: number | undefined;
 
   constructor(options: StateStoreOptions) {
     this.path = resolve(options.path);
     this.source = options.source;
     this.env = options.env ?? process.env;
+    this.lockWaitMs = options.lockWaitMs;
+  }
+
+  /** The lock directory proper-lockfile creates next to the file while a process writes it. */
+  get lockPath(): string {
+    return `${this.path}.lock`;
   }
 
   /** The current state; an empty v1 state when the file does not exist (which is not created). */
@@ -112,38 +125,69 @@ export class StateStore {
     }
   }
 
+  private waitMs(): number {
+    if (this.lockWaitMs !== undefined) return this.lockWaitMs;
+    const raw = this.env.MAILSETUP_LOCK_WAIT;
+    if (!raw) return LOCK_WAIT_MS;
+    try {
+      return parseDuration(raw);
+    } catch {
+      throw new MailsetupError('USAGE', `MAILSETUP_LOCK_WAIT: "${raw}" is not a duration`, { hint: 'Use a duration such as 45s or 2m, or unset it.' });
+    }
+  }
+
   private async lock(): Promise<HeldLock> {
     // CommonJS module: under Node's ESM loader its exports are named, inside the esbuild bundle they
     // may only be on `default`.
     const mod = await import('proper-lockfile');
     const lock = mod.lock ?? (mod as unknown as { default: typeof mod }).default.lock;
     let compromised: Error | null = null;
-    try {
-      const release = await lock(this.path, {
-        // The file may not exist yet; realpath would fail on it.
-        realpath: false,
-        stale: LOCK_STALE_MS,
-        update: LOCK_UPDATE_MS,
-        retries: LOCK_RETRIES,
-        // The default throws from a timer and kills the process; note it and refuse to write instead.
-        onCompromised: (err) => { compromised = err; },
-      });
-      return {
-        compromised: () => compromised,
-        release: async () => {
-          // Already gone (compromised, or removed by hand): the write is done or was refused either way.
-          if (!compromised) await release().catch(() => {});
-        },
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ELOCKED') {
-        throw new MailsetupError('CONFIG_INVALID', `${this.path}: another mailsetup process kept it locked for too long`, {
-          hint: `Try again. If no other mailsetup is running, remove the directory ${this.path}.lock.`,
-          cause: e,
+    const waitMs = this.waitMs();
+    const deadline = Date.now() + waitMs;
+    let delay = LOCK_BACKOFF.first;
+    for (;;) {
+      try {
+        const release = await lock(this.path, {
+          // The file may not exist yet; realpath would fail on it.
+          realpath: false,
+          stale: LOCK_STALE_MS,
+          update: LOCK_UPDATE_MS,
+          // Each attempt also takes over a stale lock; the waiting between attempts is ours (above).
+          retries: 0,
+          // The default throws from a timer and kills the process; note it and refuse to write instead.
+          onCompromised: (err) => { compromised = err; },
         });
+        return {
+          compromised: () => compromised,
+          release: async () => {
+            // Already gone (compromised, or removed by hand): the write is done or was refused either way.
+            if (!compromised) await release().catch(() => {});
+          },
+        };
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ELOCKED') throw this.ioError('it cannot be locked', e);
+        const left = deadline - Date.now();
+        if (left <= 0) throw this.lockedError(waitMs, e);
+        const pause = Math.min(left, delay * (1 + Math.random()));
+        delay = Math.min(delay * LOCK_BACKOFF.factor, LOCK_BACKOFF.max);
+        await new Promise((r) => setTimeout(r, pause));
       }
-      throw this.ioError('it cannot be locked', e);
     }
+  }
+
+  /**
+   * Another process holds the lock: not a broken file (CONFIG_INVALID would say "fix it by hand"),
+   * but a busy one. The hint says how to tell a live holder from a dead one: a live holder refreshes
+   * the lock's mtime every LOCK_UPDATE_MS; a dead one's lock is taken over once LOCK_STALE_MS old.
+   */
+  private lockedError(waitMs: number, cause: unknown): MailsetupError {
+    const secs = (ms: number): string => `${Math.round(ms / 100) / 10} s`;
+    return new MailsetupError('STATE_LOCKED', `${this.path}: another mailsetup process held it locked for longer than the ${secs(waitMs)} wait`, {
+      hint: `The lock is the directory ${this.lockPath}. A running holder touches it every ${secs(LOCK_UPDATE_MS)}, so its modification time keeps moving; `
+        + `one whose process died is taken over automatically once it is ${secs(LOCK_STALE_MS)} old. Wait for the other run and try again (MAILSETUP_LOCK_WAIT=2m waits longer); `
+        + `remove the directory only if no mailsetup is running.`,
+      cause,
+    });
   }
 
   private async writeAtomic(text: string, newFileMode: number | undefined): Promise<void> {

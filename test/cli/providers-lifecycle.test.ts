@@ -27,7 +27,7 @@ const PROVIDERS: Array<[string, () => Promise<ProviderEmulator>]> = [
 let dns: EmbeddedDns;
 let dir: string;
 beforeAll(async () => {
-  // The organisational domain already has a DMARC policy, so the recommended record is optional.
+  // The organisational domain already has p=reject, which covers the subdomain: add proposes no DMARC.
   dns = await startEmbeddedDns({ records: [{ name: '_dmarc.covered.test', type: 'TXT', data: 'v=DMARC1; p=reject' }] });
   dir = mkdtempSync(join(tmpdir(), 'mailsetup-e2e-'));
 });
@@ -58,8 +58,8 @@ for (const [id, start] of PROVIDERS) {
       const doc = parseJson(r);
       expect(doc).toMatchObject({ domain: 'mail.covered.test', provider: id, status: 'pending' });
       expect(doc.records.some((x: { purpose: string }) => x.purpose === 'dkim')).toBe(true);
-      const dmarc = doc.records.find((x: { purpose: string }) => x.purpose === 'dmarc');
-      expect(dmarc).toMatchObject({ name: '_dmarc.mail.covered.test', source: 'mailsetup', required: false });
+      expect(doc.records.find((x: { purpose: string }) => x.purpose === 'dmarc')).toBeUndefined();
+      expect(doc.notes).toContainEqual(expect.objectContaining({ kind: 'dmarc-covered', by: '_dmarc.covered.test', policy: 'reject', proposed: false }));
       const s = readState();
       expect(s.version).toBe(1);
       expect(s.domains['mail.covered.test']).toMatchObject({ provider: id, providerId: doc.providerId, status: 'pending' });
@@ -85,9 +85,10 @@ for (const [id, start] of PROVIDERS) {
     });
 
     it('records --for namecheap prints names relative to the zone; --format csv and json work', async () => {
-      const nc = await cli(['records', 'mail.covered.test', '--for', 'namecheap']);
-      expect(nc.stdout).toContain('_dmarc.mail ');
-      expect(nc.stdout).not.toContain('_dmarc.mail.covered.test');
+      // (No DMARC here: the parent's p=reject covers the subdomain. The DKIM names show the point.)
+      const nc = await cli(['records', 'mail.covered.test', '--for', 'namecheap', '--format', 'csv']);
+      expect(nc.stdout).toMatch(/^(CNAME|TXT),[^,]*\._domainkey\.mail,/m);
+      expect(nc.stdout).not.toContain('_domainkey.mail.covered.test');
       const csv = await cli(['records', 'mail.covered.test', '--format', 'csv']);
       expect(csv.stdout.split('\n')[0]).toBe('type,name,value,priority,ttl,purpose,required,source');
       const json = parseJson(await cli(['records', 'mail.covered.test', '--json']));

@@ -1,4 +1,5 @@
 import { parseIdentity, organisationalDomain } from '../../model/domain-name.js';
+import { validateLookup } from '../../core/validate.js';
 import { runAdd, type AddNote, type AddResult, type DmarcChoice } from '../../core/add.js';
 import { loadProvider, parseProviderId } from '../../providers/index.js';
 import { renderRecordsTable } from '../../render/records.js';
@@ -11,12 +12,26 @@ import type { Lookup } from '../../dns/types.js';
 
 const DMARC_CHOICES: readonly DmarcChoice[] = ['none', 'quarantine', 'reject', 'skip'];
 
-function noteText(n: AddNote): string {
+function noteText(n: AddNote, domain: string): string {
   switch (n.kind) {
     case 'apex': return `warning: ${n.domain} is an apex domain. It works, but a sending subdomain such as ${n.suggestion} keeps this mail's reputation apart from your people's mail.`;
-    case 'dmarc-covered': return `DMARC: ${n.by} already publishes a policy that covers this subdomain (${n.tag ?? 'p'}=${n.policy ?? '?'}); the _dmarc record below is optional.`;
-    case 'dmarc-exists': return `DMARC: ${n.at} already exists (p=${n.policy ?? '?'}); the recommended record below is optional.`;
-    case 'dmarc-unchecked': return 'DMARC: could not look up an existing policy (DNS did not answer); the recommended record is listed as required.';
+    case 'dmarc-covered': {
+      const policy = `${n.tag ?? 'p'}=${n.policy ?? '?'}`;
+      return n.proposed
+        ? `DMARC: ${n.by} covers this subdomain (${policy}); the _dmarc record below makes it stricter (p=${n.asked}).`
+        : `DMARC: ${n.by} covers this subdomain (${policy}); no _dmarc record is proposed, since p=${n.asked} would not make it stricter. For a stricter one: mailsetup add ${domain} --dmarc reject.`;
+    }
+    case 'dmarc-exists': {
+      const what = n.count > 1 ? `${n.count} DMARC records (receivers ignore them all; merge them into one)` : `a DMARC record (p=${n.policy ?? '?'})`;
+      const tighten = n.policy && n.count === 1 && ['none', 'quarantine', 'reject'].indexOf(n.asked) > ['none', 'quarantine', 'reject'].indexOf(n.policy)
+        ? ` To move to p=${n.asked}, edit that record.` : '';
+      return `DMARC: ${n.at} already holds ${what}; no DMARC record is proposed there — a second one would make receivers ignore both.${tighten}`;
+    }
+    case 'dmarc-kept': return `DMARC: the p=${n.policy} policy mailsetup published at ${n.at} is stricter than p=${n.asked}, and is kept.`;
+    case 'dmarc-unchecked': return n.kept
+      ? 'DMARC: DNS did not answer, so the policy in force could not be looked up; the stored DMARC recommendation was left as it was. Run add again when DNS answers to change it.'
+      : 'DMARC: DNS did not answer, so the policy in force could not be looked up; no DMARC record is proposed (a blind one could duplicate or weaken a policy). Run add again when DNS answers.';
+    case 'dmarc-updated': return `DMARC: the recommendation changed from "${n.from}" to "${n.to}"; mailsetup autoconfig ${domain} publishes it (or update it at your DNS host).`;
     case 'adopted': return `The provider already had this domain: adopted the existing identity (${n.providerId}) instead of creating a new one.`;
   }
 }
@@ -39,7 +54,7 @@ async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Pr
     return;
   }
   out.line(`${r.adopted ? 'Adopted' : 'Registered'} ${r.domain} with ${providerLabel}${r.entry.region ? ` (${r.entry.region})` : ''}: ${r.entry.status}.`);
-  for (const n of r.notes) (n.kind === 'apex' ? out.warn : out.line)(noteText(n));
+  for (const n of r.notes) (n.kind === 'apex' ? out.warn : out.line)(noteText(n, r.domain));
   const host = await detectDnsHost(r.domain, ctx.dns.lookupVia(ctx.resolvers, true));
   const zone = organisationalDomain(r.domain);
   out.line('');
@@ -58,8 +73,9 @@ async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Pr
 export async function addCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const identity = parseIdentity(args[0] ?? '');
   const providerId = parseProviderId(String(options.provider ?? ''));
-  const dmarc = String(options.dmarc ?? 'none') as DmarcChoice;
-  if (!DMARC_CHOICES.includes(dmarc)) throw new MailsetupError('USAGE', `--dmarc: "${dmarc}" is not one of ${DMARC_CHOICES.join(', ')}`, { hint: 'Use --dmarc none, quarantine, reject or skip.' });
+  // Not given: a re-run keeps the stored recommendation (core/add.ts), a first run recommends p=none.
+  const dmarc = options.dmarc === undefined ? undefined : String(options.dmarc).toLowerCase() as DmarcChoice;
+  if (dmarc !== undefined && !DMARC_CHOICES.includes(dmarc)) throw new MailsetupError('USAGE', `--dmarc: "${dmarc}" is not one of ${DMARC_CHOICES.join(', ')}`, { hint: 'Use --dmarc none, quarantine, reject or skip.' });
   const rua = options.dmarcRua as string | undefined;
   if (rua !== undefined && !/^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$/i.test(rua)) {
     throw new MailsetupError('USAGE', `--dmarc-rua: "${rua}" is not a mailto: address`, { hint: 'Use --dmarc-rua mailto:dmarc@example.com.' });
@@ -78,13 +94,13 @@ export async function addCommand(args: string[], options: Record<string, unknown
   const factory = await loadProvider(providerId);
   const provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(region ? { region } : {}), debug: (l) => ctx.out.debug(l) });
   const result = await runAdd({
-    identity, provider: providerId, dmarc,
+    identity, provider: providerId, ...(dmarc ? { dmarc } : {}),
     ...(rua ? { dmarcRua: rua } : {}),
     register: {
       ...(region ? { region } : {}), ...(mailFrom ? { mailFrom: mailFrom.toLowerCase() } : {}), ...(dkim ? { dkim } : {}),
       ...(keySize ? { dkimKeySize: keySize as 1024 | 2048 } : {}), ...(options.inbound ? { inbound: true } : {}),
     },
-  }, { store: ctx.store(), provider, lookup: ctx.dns.lookupVia(ctx.resolvers, true) });
+  }, { store: ctx.store(), provider, lookup: validateLookup(identity.domain, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }) });
 
   if (ctx.out.json) {
     const { provider: p, providerId: id, region: reg, status, records } = result.entry;

@@ -7,7 +7,9 @@ import { discoverAuthoritative } from '../../dns/authoritative.js';
 import type { HostId } from '../../dns-hosts/types.js';
 import { renderApply, renderPlan, planDocument } from '../../render/plan.js';
 import { renderVerify, verifyDocument } from '../../render/verify.js';
-import { runVerify } from '../../core/verify.js';
+import { verifyExitCode } from '../../core/verify.js';
+import { recheck, type ProviderCheck } from '../../core/recheck.js';
+import { PROVIDER_NAMES } from '../../render/validate.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { confirm } from '../prompt.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
@@ -56,6 +58,8 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   if (changes.length === 0) {
     if (!ctx.out.json) ctx.out.line(conflicts ? 'Nothing to change automatically; resolve the conflicts above.' : 'Nothing to change.');
     doc.applied = [];
+    // --dry-run stops after the plan even here: no re-check, so not even the state's history is written.
+    if (options.dryRun) { doc.dryRun = true; return finish(conflicts > 0 ? EXIT.FAILED : EXIT.OK); }
   } else {
     if (options.dryRun) { doc.dryRun = true; return finish(EXIT.OK); }
     if (!(await confirm(`Apply ${changes.length} change${changes.length === 1 ? '' : 's'} to ${planned.zone.name} at ${HOST_LABEL[hostId]}?`, { yes: !!options.yes, what: `writing ${changes.length} DNS change(s)` }))) {
@@ -82,13 +86,32 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
         : `Not every authoritative server shows a new serial yet (${result.serial.servers.length ? `serial ${result.serial.after ?? '?'}` : 'servers unknown'}); verification may show records as missing for a while.`);
     }
   }
-  if (options.watch) {
-    if (ctx.out.json) ctx.out.document(doc);
-    return watchCommand([domain], { interval: options.interval ?? '10s', timeout: '60m', exitCode: true, provider: options.provider }, globals);
+  const rc = await recheck(domain, { wrote: changes.length > 0, noProvider: options.provider === false, env: ctx.env }, verifyDeps(ctx));
+  doc.verify = verifyDocument(rc.verification);
+  doc.dnsStatus = rc.dnsStatus;
+  doc.providerCheck = rc.provider;
+  if (!ctx.out.json) {
+    ctx.out.line('');
+    for (const l of renderVerify(rc.verification, ctx.out.colorLevel)) ctx.out.line(l);
+    for (const l of providerLines(rc.provider)) ctx.out.line(l);
   }
-  const [v] = await runVerify([domain], { noProvider: options.provider === false, refresh: false }, verifyDeps(ctx));
-  doc.verify = verifyDocument(v!);
-  if (!ctx.out.json) { ctx.out.line(''); for (const l of renderVerify(v!, ctx.out.colorLevel)) ctx.out.line(l); }
+  if (options.watch && !(rc.verification.allVerified && rc.provider.asked)) {
+    if (ctx.out.json) ctx.out.document(doc);
+    // Into watch with the provider only if it could be asked just now: never a credentials error after a write.
+    return watchCommand([domain], { interval: options.interval ?? '10s', timeout: '60m', exitCode: true, provider: rc.provider.asked }, globals);
+  }
   if (conflicts > 0) return finish(EXIT.FAILED);
-  return finish(EXIT.OK);
+  // The exit status follows DNS (the provider's verdict is shown, never decisive): 0 verified,
+  // 1 not served yet, 2 wrong, 69 could not check — "could not check" never reads as success.
+  return finish(verifyExitCode([{ ...rc.verification, status: rc.dnsStatus }]));
+}
+
+/** Say plainly that the provider's verdict is not part of this result, and how to get it. */
+function providerLines(p: ProviderCheck): string[] {
+  if (p.asked) return [];
+  const name = PROVIDER_NAMES[p.id] ?? p.id;
+  return [
+    `${name} was not asked: ${p.reason}. The result above is DNS alone, checked on the authoritative servers.`,
+    `To add ${name}'s verdict: ${p.next}`,
+  ];
 }
