@@ -8,16 +8,18 @@ import { MailsetupError, EXIT } from '../../errors.js';
 import { PROVIDER_NAMES } from '../../render/validate.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
 import type { Lookup } from '../../dns/types.js';
+import { escapeText as e } from '../../render/escape.js';
 
 const DMARC_CHOICES: readonly DmarcChoice[] = ['none', 'quarantine', 'reject', 'skip'];
 
 function noteText(n: AddNote): string {
   switch (n.kind) {
     case 'apex': return `warning: ${n.domain} is an apex domain. It works, but a sending subdomain such as ${n.suggestion} keeps this mail's reputation apart from your people's mail.`;
-    case 'dmarc-covered': return `DMARC: ${n.by} already publishes a policy that covers this subdomain (${n.tag ?? 'p'}=${n.policy ?? '?'}); the _dmarc record below is optional.`;
-    case 'dmarc-exists': return `DMARC: ${n.at} already exists (p=${n.policy ?? '?'}); the recommended record below is optional.`;
+    // Names and policies here were read from DNS, the identity id from the provider: escaped.
+    case 'dmarc-covered': return `DMARC: ${e(n.by)} already publishes a policy that covers this subdomain (${e(n.tag ?? 'p')}=${e(n.policy ?? '?')}); the _dmarc record below is optional.`;
+    case 'dmarc-exists': return `DMARC: ${e(n.at)} already exists (p=${e(n.policy ?? '?')}); the recommended record below is optional.`;
     case 'dmarc-unchecked': return 'DMARC: could not look up an existing policy (DNS did not answer); the recommended record is listed as required.';
-    case 'adopted': return `The provider already had this domain: adopted the existing identity (${n.providerId}) instead of creating a new one.`;
+    case 'adopted': return `The provider already had this domain: adopted the existing identity (${e(n.providerId)}) instead of creating a new one.`;
   }
 }
 
@@ -34,11 +36,11 @@ async function detectDnsHost(domain: string, lookup: Lookup): Promise<ReturnType
 async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Promise<void> {
   const out = ctx.out;
   if (r.sender) {
-    out.line(`Registered the sender ${r.sender.email} with ${providerLabel}: ${r.sender.status}.`);
+    out.line(`Registered the sender ${e(r.sender.email)} with ${providerLabel}: ${e(r.sender.status)}.`);
     out.line('Next: open the verification email the provider sent to that address and follow its link.');
     return;
   }
-  out.line(`${r.adopted ? 'Adopted' : 'Registered'} ${r.domain} with ${providerLabel}${r.entry.region ? ` (${r.entry.region})` : ''}: ${r.entry.status}.`);
+  out.line(`${r.adopted ? 'Adopted' : 'Registered'} ${e(r.domain)} with ${providerLabel}${r.entry.region ? ` (${e(r.entry.region)})` : ''}: ${e(r.entry.status)}.`);
   for (const n of r.notes) (n.kind === 'apex' ? out.warn : out.line)(noteText(n));
   const host = await detectDnsHost(r.domain, ctx.dns.lookupVia(ctx.resolvers, true));
   const zone = organisationalDomain(r.domain);
