@@ -1,8 +1,9 @@
 /**
  * Tests never leave loopback. This guard is loaded into every CLI child the tests spawn (through
  * `NODE_OPTIONS=--import=…`, see `guardEnv` in cli.ts) and into every vitest worker (setupFiles). It
- * wraps the three ways Node sends a packet — `dgram.Socket#send`/`#connect` and `net.Socket#connect`
- * (which `net.connect`, `tls.connect`, http(s) agents and fetch all end in) — and, for a destination
+ * wraps the ways Node sends a packet — `dgram.Socket#send`/`#connect`, `net.Socket#connect` (which
+ * `net.connect`, `tls.connect`, http(s) agents and fetch all end in), and `node:dns` (getaddrinfo
+ * and c-ares, which send from C where the wrappers above cannot see) — and, for a destination
  * that is not a loopback address, refuses *before* the original is called, so nothing is sent: it
  * writes a marker line to stderr (the CLI helper fails any run whose stderr holds it), records it
  * (the vitest setup fails the test) and throws.
@@ -11,8 +12,10 @@
  * resolver, which is exactly what a test must not do. Plain JavaScript, so a plain `node` can load it.
  */
 import dgram from 'node:dgram';
+import dns from 'node:dns';
 import net from 'node:net';
 import { writeSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 
 export const NET_GUARD_MARKER = 'MAILSETUP_NET_GUARD';
 
@@ -63,10 +66,46 @@ function checkStream(args) {
   if (!isLoopback(host)) trip('a TCP connection', host, first);
 }
 
+/** `1.2.3.4:53`, `[::1]:53`, `::1` → the address part. */
+function serverHost(server) {
+  const m = /^\[(.*)\](?::\d+)?$/.exec(server);
+  if (m) return m[1];
+  return net.isIPv6(server) ? server : server.replace(/:\d+$/, '');
+}
+
+/** getaddrinfo and c-ares ask the system's resolvers (or those set on a Resolver): only loopback ones may be asked. */
+function guardDns(target, getServers) {
+  for (const key of Object.keys(target)) {
+    if (!/^resolve|^reverse$/.test(key) || typeof target[key] !== 'function') continue;
+    const original = target[key];
+    target[key] = function guardedResolve(...args) {
+      const servers = getServers(this);
+      const off = servers.find((x) => !isLoopback(serverHost(x)));
+      if (off !== undefined) trip(`a DNS question (${key} ${String(args[0])})`, off, 53);
+      return original.apply(this, args);
+    };
+  }
+}
+
+function guardLookup(target) {
+  const original = target.lookup;
+  target.lookup = function guardedLookup(host, ...rest) {
+    // An address literal is not looked up; any name but localhost would be, by the system resolver.
+    if (!net.isIP(String(host)) && !isLoopback(host)) trip('a host-name lookup (getaddrinfo)', host, 53);
+    return original.call(this, host, ...rest);
+  };
+}
+
 export function installNetGuard() {
   const s = state();
   if (s.installed) return;
   s.installed = true;
+  guardLookup(dns);
+  guardLookup(dns.promises);
+  guardDns(dns, () => dns.getServers());
+  guardDns(dns.promises, () => dns.getServers());
+  guardDns(dns.Resolver.prototype, (r) => r.getServers());
+  guardDns(dns.promises.Resolver.prototype, (r) => r.getServers());
   const send = dgram.Socket.prototype.send;
   dgram.Socket.prototype.send = function guardedSend(...args) { checkDatagram(args); return send.apply(this, args); };
   const dconnect = dgram.Socket.prototype.connect;
@@ -76,6 +115,8 @@ export function installNetGuard() {
   };
   const connect = net.Socket.prototype.connect;
   net.Socket.prototype.connect = function guardedConnect(...args) { checkStream(args); return connect.apply(this, args); };
+  // `import { lookup } from 'node:dns/promises'` bound the original already: point it at the wrapper.
+  syncBuiltinESMExports();
 }
 
 /** The violations recorded in this process since the last call, and forget them. */

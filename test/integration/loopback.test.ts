@@ -6,6 +6,8 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
+import dns from 'node:dns';
+import { lookup as promisesLookup, Resolver } from 'node:dns/promises';
 import net from 'node:net';
 import { query } from '../../src/dns/wire.js';
 import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
@@ -33,6 +35,23 @@ describe('the loopback guard', () => {
     expect(() => net.connect({ host: '192.0.2.1', port: 443 })).toThrow(NET_GUARD_MARKER);
     expect(() => net.connect(443, 'example.com')).toThrow(NET_GUARD_MARKER);
     expect(takeNetGuardViolations()).toHaveLength(5);
+  });
+
+  it('refuses node:dns questions to the system resolvers (getaddrinfo and c-ares send from C, unseen above)', async () => {
+    expect(() => dns.lookup('example.com', () => {})).toThrow(NET_GUARD_MARKER);
+    // The ESM named binding (`import { lookup } from 'node:dns/promises'`, as the RFC 2136 writer has it) is the wrapper too.
+    await expect((async () => promisesLookup('example.com'))()).rejects.toThrow(NET_GUARD_MARKER);
+    expect(() => dns.resolveTxt('example.com', () => {})).toThrow(NET_GUARD_MARKER);
+    const system = new Resolver();
+    system.setServers(['192.0.2.53']);
+    await expect((async () => system.resolveTxt('example.com'))()).rejects.toThrow(NET_GUARD_MARKER);
+    expect(takeNetGuardViolations()).toHaveLength(4);
+    // Loopback servers, localhost and address literals are fine.
+    const local = new Resolver({ timeout: 200, tries: 1 });
+    local.setServers(['127.0.0.1:9']);
+    await local.resolveTxt('example.com').catch(() => {});
+    expect((await promisesLookup('127.0.0.1')).address).toBe('127.0.0.1');
+    expect(takeNetGuardViolations()).toEqual([]);
   });
 
   it('lets loopback through: a real question to a server on 127.0.0.1 is answered', async () => {
