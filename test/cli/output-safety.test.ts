@@ -94,6 +94,15 @@ describe('output safety: hostile DNS text never reaches the terminal raw', () =>
     expect(r.stdout).toMatch(/Verdict: /);
   });
 
+  it('validate with colour forced on: only our SGR colour codes are raw; the record\'s own SGR is escaped', async () => {
+    const r = await runCli(['validate', 'hostile.test', '--selector', 's1', ...dnsArgs()], { NO_COLOR: '', FORCE_COLOR: '1' });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/\x1b\[\d+m/); // colour is on
+    // eslint-disable-next-line no-control-regex
+    assertInert({ ...r, stdout: r.stdout.replace(/\x1b\[[0-9;]*m/g, ''), stderr: r.stderr.replace(/\x1b\[[0-9;]*m/g, '') });
+    expect(r.stdout).toContain('\\x1b[32mALL CHECKS PASSED\\x1b[0m');
+  });
+
   it('validate --json: parses, and holds no raw DEL, C1 or format character', async () => {
     const r = await runCli(['validate', 'hostile.test', '--selector', 's1', '--selector', 's2', '--json', ...dnsArgs()]);
     expect(r.code).toBe(0);
@@ -125,6 +134,19 @@ describe('output safety: hostile DNS text never reaches the terminal raw', () =>
     const doc = assertJsonInert(r) as { domain: string; records: unknown[] };
     expect(doc.domain).toBe('mail.hostile.test');
     expect(doc.records).toHaveLength(4);
+  });
+
+  it('watch (line mode and --json lines): inert', async () => {
+    const base = ['watch', 'mail.hostile.test', '--config', state, '--no-provider', '--interval', '300ms', ...dnsArgs(), '--timeout', '1s'];
+    const lines = await runCli(base);
+    assertInert(lines);
+    expect(lines.stdout).toMatch(/mail\.hostile\.test status: failed/);
+    const json = await runCli([...base, '--json']);
+    assertInert(json);
+    const docs = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { domain: string });
+    expect(docs.length).toBeGreaterThan(0);
+    expect(docs[0]!.domain).toBe('mail.hostile.test');
+    expect(json.stdout).toContain('\\u202e');
   });
 
   it('verify under GitHub Actions: the workflow commands are escaped as well', async () => {
