@@ -11,6 +11,10 @@ import type { CheckedRecord, DomainVerification } from '../../src/core/verify.js
 import type { Plan } from '../../src/dns-hosts/plan.js';
 import type { HostRecord } from '../../src/dns-hosts/types.js';
 import { rec } from '../helpers/zone-builders.js';
+import { Writable } from 'node:stream';
+import { createOutput } from '../../src/render/output.js';
+import { renderError } from '../../src/render/error.js';
+import { MailsetupError } from '../../src/errors.js';
 
 const HOSTILE = 'v=spf1 +all\r\x1b[2J\x1b]52;c;aGk=\x07\x1b]0;t\x07\x00\x7f\x9b\u202e\u200b\t';
 
@@ -65,5 +69,36 @@ describe('renderers escape outside text themselves', () => {
     // eslint-disable-next-line no-control-regex
     expect(zone.join('\n')).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f-\x9f\u202e\u200b]/);
     expect(zone.join('\n')).toContain('\\013\\027[2J');
+  });
+});
+
+describe('the output port and the error line', () => {
+  const sink = () => {
+    let text = '';
+    return { stream: Object.assign(new Writable({ write(chunk, _enc, cb) { text += String(chunk); cb(); } }), { isTTY: false }), text: () => text };
+  };
+
+  it('an error quoting a provider message is one escaped line plus a hint; in JSON it is \\u-escaped', () => {
+    const err = new MailsetupError('PROVIDER_UNAVAILABLE', `SendGrid said: ${HOSTILE}\nsecond line`, { hint: `retry ${HOSTILE}` });
+    const human = { out: sink(), err: sink() };
+    renderError(err, createOutput({ json: false, quiet: false, verbose: false, color: undefined, env: {}, stdout: human.out.stream, stderr: human.err.stream }));
+    expect(human.err.text().trim().split('\n')).toHaveLength(2);
+    expectInert([human.err.text().replace(/\n$/, '')].flatMap((t) => t.split('\n')));
+    const json = { out: sink(), err: sink() };
+    renderError(err, createOutput({ json: true, quiet: false, verbose: false, color: undefined, env: {}, stdout: json.out.stream, stderr: json.err.stream }));
+    // eslint-disable-next-line no-control-regex
+    expect(json.out.text().replace(/\n/g, '')).not.toMatch(/[\x00-\x1f\x7f-\x9f\u202e\u200b]/);
+    expect(JSON.parse(json.out.text()).error.message).toBe(`SendGrid said: ${HOSTILE}\nsecond line`);
+  });
+
+  it('the port\'s net escapes what a renderer missed, keeping line breaks', () => {
+    const s = sink();
+    const out = createOutput({ json: false, quiet: false, verbose: true, color: false, env: {}, stdout: s.stream, stderr: s.stream });
+    out.line(`raw ${HOSTILE}`);
+    out.note(`two\nlines ${HOSTILE}`);
+    out.debug(`debug ${HOSTILE}`);
+    const lines = s.text().replace(/\n$/, '').split('\n');
+    expect(lines).toHaveLength(4);
+    expectInert(lines);
   });
 });
