@@ -273,7 +273,8 @@ export async function main(argv: string[] = process.argv): Promise<number> {
         return EXIT.USAGE;
       }
       if (err.code === 'commander.executeSubCommandAsync' || err.exitCode === 0) return EXIT.OK;
-      const message = err.message.replace(/^error: /, '');
+      // Commander puts its "(Did you mean …?)" on a second line; an error is one line here.
+      const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
       const sub = argv.slice(2).find((a) => !a.startsWith('-'));
       return renderError(new MailsetupError('USAGE', message, {
         hint: `Run "mailsetup ${sub && program.commands.some((c) => c.name() === sub) ? sub + ' ' : ''}--help" for usage.`,

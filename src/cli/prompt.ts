@@ -3,6 +3,7 @@
  * have passed --yes, or gets CONFIRMATION_REQUIRED (exit 64) and nothing is changed.
  */
 import { MailsetupError } from '../errors.js';
+import { escapeText } from '../render/escape.js';
 
 export async function confirm(question: string, opts: { yes: boolean; what: string }): Promise<boolean> {
   if (opts.yes) return true;
@@ -14,7 +15,8 @@ export async function confirm(question: string, opts: { yes: boolean; what: stri
   const { createInterface } = await import('node:readline/promises');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(`${question} [y/N] `);
+    // The question names zones read from DNS: escaped like every other line.
+    const answer = await rl.question(`${escapeText(question)} [y/N] `);
     return /^y(es)?$/i.test(answer.trim());
   } finally {
     rl.close();

@@ -1,5 +1,6 @@
 import { MailsetupError, redact } from '../errors.js';
 import type { Output } from './output.js';
+import { escapeText } from './escape.js';
 
 /** The one place errors become output: one line plus a hint, or `{"error": {...}}` in json mode. */
 export function renderError(err: unknown, out: Output): number {
@@ -12,8 +13,9 @@ export function renderError(err: unknown, out: Output): number {
   if (out.json) {
     out.document({ error: { code: e.code, message, hint } });
   } else {
-    out.warn(`error: ${message} [${e.code}]`);
-    if (hint) out.warn(`hint: ${hint}`);
+    // Messages embed provider, DNS-host and DNS text: escaped, which also keeps the error one line.
+    out.warn(`error: ${escapeText(message)} [${e.code}]`);
+    if (hint) out.warn(`hint: ${escapeText(hint)}`);
   }
   if (out.verbose) {
     const stack = (known ? (err.cause instanceof Error ? err.cause.stack : null) : err instanceof Error ? err.stack : null);

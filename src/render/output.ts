@@ -3,6 +3,8 @@
  * `watch`) and every human line goes to stderr; otherwise human text goes to stdout. Colour follows
  * --no-color / NO_COLOR / FORCE_COLOR, then whether the stream is a terminal.
  */
+import { jsonText, terminalSafe } from './escape.js';
+
 export interface OutputOptions {
   json: boolean;
   quiet: boolean;
@@ -54,17 +56,21 @@ export function createOutput(opts: OutputOptions): Output {
   const stderr = opts.stderr ?? process.stderr;
   const human = opts.json ? stderr : stdout;
   const interactive = !!human.isTTY && env.CI !== 'true' && env.TERM !== 'dumb';
+  const colorLevel = colorLevelFor(opts.color, env, !!human.isTTY);
+  // Renderers escape what came from outside; this net makes sure nothing they missed reaches a
+  // terminal raw (only line breaks, and our colour codes when colour is on, pass).
+  const safe = (text: string): string => terminalSafe(text, colorLevel > 0) + '\n';
   return {
     json: opts.json,
     quiet: opts.quiet,
     verbose: opts.verbose,
-    colorLevel: colorLevelFor(opts.color, env, !!human.isTTY),
+    colorLevel,
     interactive,
     columns: (human as { columns?: number }).columns ?? 100,
-    line(text = '') { if (!opts.quiet) human.write(text + '\n'); },
-    note(text) { if (!opts.quiet) stderr.write(text + '\n'); },
-    warn(text) { stderr.write(text + '\n'); },
-    debug(text) { if (opts.verbose) stderr.write(text + '\n'); },
-    document(doc) { stdout.write(JSON.stringify(doc, null, 2) + '\n'); },
+    line(text = '') { if (!opts.quiet) human.write(safe(text)); },
+    note(text) { if (!opts.quiet) stderr.write(safe(text)); },
+    warn(text) { stderr.write(safe(text)); },
+    debug(text) { if (opts.verbose) stderr.write(safe(text)); },
+    document(doc) { stdout.write(jsonText(doc, 2) + '\n'); },
   };
 }

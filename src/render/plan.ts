@@ -2,9 +2,11 @@
 import { Chalk } from 'chalk';
 import type { Plan, PlanEntry } from '../dns-hosts/plan.js';
 import type { ApplyReport, HostChange, HostRecord } from '../dns-hosts/types.js';
+import { escapeClip, escapeText as esc } from './escape.js';
 
+// Names and values come from the DNS host's zone: escaped (and clipped after escaping).
 const show = (r: { type: string; name: string; value: string; priority: number | null }): string =>
-  `${r.type.padEnd(5)} ${r.name}  ${r.type === 'MX' ? `${r.priority ?? 10} ` : ''}${r.value.length > 70 ? r.value.slice(0, 67) + '…' : r.value}`;
+  `${esc(r.type).padEnd(5)} ${esc(r.name)}  ${r.type === 'MX' ? `${r.priority ?? 10} ` : ''}${escapeClip(r.value, 70)}`;
 
 export function planDocument(plan: Plan): Record<string, unknown> {
   return {
@@ -21,16 +23,16 @@ export function planDocument(plan: Plan): Record<string, unknown> {
 export function renderPlan(plan: Plan, hostLabel: string, zone: string, colorLevel: 0 | 1 | 2 | 3): string[] {
   const c = new Chalk({ level: colorLevel });
   const sign: Record<PlanEntry['action'], string> = { create: c.green('+ create   '), update: c.yellow('~ update   '), unchanged: c.gray('= unchanged'), conflict: c.red('! conflict ') };
-  const lines = [c.bold(`Plan for ${hostLabel}, zone ${zone}:`)];
+  const lines = [c.bold(`Plan for ${esc(hostLabel)}, zone ${esc(zone)}:`)];
   for (const e of plan.entries) {
     if (e.action === 'update' && e.change?.kind === 'update') {
       lines.push(`${sign.update} ${show(e.change.from)}`);
-      lines.push(`${' '.repeat(12)}${c.gray('→')} ${e.change.to.value.length > 70 ? e.change.to.value.slice(0, 67) + '…' : e.change.to.value}`);
+      lines.push(`${' '.repeat(12)}${c.gray('→')} ${escapeClip(e.change.to.value, 70)}`);
     } else {
       lines.push(`${sign[e.action]} ${show(e.action === 'create' && e.change?.kind === 'create' ? e.change.record : e.record)}`);
     }
-    if (e.reason) lines.push(`${' '.repeat(12)}${c.gray(e.reason)}`);
-    if (e.fix) lines.push(`${' '.repeat(12)}${c.gray('fix:')} ${e.fix}`);
+    if (e.reason) lines.push(`${' '.repeat(12)}${c.gray(esc(e.reason))}`);
+    if (e.fix) lines.push(`${' '.repeat(12)}${c.gray('fix:')} ${esc(e.fix)}`);
   }
   if (plan.untouched.length) {
     lines.push(c.gray(`Left alone (not mailsetup's): ${plan.untouched.length} record${plan.untouched.length === 1 ? '' : 's'} at these names`));
@@ -48,7 +50,7 @@ export function renderApply(report: ApplyReport, colorLevel: 0 | 1 | 2 | 3): str
   const lines: string[] = [];
   for (const a of report.applied) lines.push(`${c.green('✔')} ${a.kind === 'create' ? 'created' : 'updated'} ${show(rec(a))}`);
   if (report.failed) {
-    lines.push(`${c.red('✖')} failed  ${show(rec(report.failed.change))}: ${report.failed.error.message}`);
+    lines.push(`${c.red('✖')} failed  ${show(rec(report.failed.change))}: ${esc(report.failed.error.message)}`);
     for (const s of report.skipped) lines.push(`${c.gray('·')} not attempted ${show(rec(s))}`);
   }
   return lines;

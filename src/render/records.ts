@@ -4,6 +4,7 @@
  */
 import type { DnsRecord } from '../model/record.js';
 import type { RecordsHost } from '../dns-hosts/detect.js';
+import { escapeText, zoneEscape } from './escape.js';
 
 export type RecordsFormat = 'table' | 'json' | 'zone' | 'csv';
 export const RECORDS_FORMATS: readonly RecordsFormat[] = ['table', 'json', 'zone', 'csv'];
@@ -72,16 +73,20 @@ export function hostValue(r: DnsRecord, host: RecordsHost): string {
   return r.value;
 }
 
-/** A BIND zone-file fragment: absolute names, TXT quoted and split, one record per line. */
+/**
+ * A BIND zone-file fragment: absolute names, TXT quoted and split, one record per line. Control and
+ * format characters are written as `\DDD` escapes — the zone-file spelling of the same bytes — so
+ * the fragment is both safe on a terminal and exact when pasted.
+ */
 export function renderZone(domain: string, records: DnsRecord[], defaultTtl = 3600): string[] {
-  const lines = [`; mailsetup records for ${domain}`, `; paste into the zone file (names are absolute)`];
+  const lines = [`; mailsetup records for ${zoneEscape(domain, false)}`, `; paste into the zone file (names are absolute)`];
   for (const r of records) {
     const ttl = r.ttl ?? defaultTtl;
-    const owner = `${r.name}.`;
+    const owner = `${zoneEscape(r.name, false)}.`;
     let rdata: string;
-    if (r.type === 'TXT') rdata = splitTxt(r.value).map(quote).join(' ');
-    else if (r.type === 'MX') rdata = `${r.priority ?? 10} ${r.value}.`;
-    else rdata = `${r.value}.`;
+    if (r.type === 'TXT') rdata = splitTxt(r.value).map((s) => `"${zoneEscape(s, true)}"`).join(' ');
+    else if (r.type === 'MX') rdata = `${r.priority ?? 10} ${zoneEscape(r.value, false)}.`;
+    else rdata = `${zoneEscape(r.value, false)}.`;
     const optional = r.required ? '' : ' ; optional';
     lines.push(`${owner} ${ttl} IN ${r.type} ${rdata}${optional}`);
   }
@@ -89,7 +94,8 @@ export function renderZone(domain: string, records: DnsRecord[], defaultTtl = 36
 }
 
 function csvCell(v: string | number | boolean | null): string {
-  const s = v === null ? '' : String(v);
+  // Escaped like every human output: a spreadsheet or terminal gets no control character either.
+  const s = v === null ? '' : escapeText(String(v));
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -116,12 +122,13 @@ export async function renderRecordsTable(records: DnsRecord[], zone: string, hos
     style: { head: colorLevel ? ['bold'] : [], border: colorLevel ? ['gray'] : [] },
   });
   for (const r of records) {
-    table.push([r.type, hostName(r.name, zone, host) || '(empty)', hostValue(r, host), r.priority === null ? '' : String(r.priority), r.purpose + (r.required ? '' : c.gray(' (optional)'))]);
+    // Escaped before the table measures them, so column widths are those of what is shown.
+    table.push([escapeText(r.type), escapeText(hostName(r.name, zone, host)) || '(empty)', escapeText(hostValue(r, host)), r.priority === null ? '' : String(r.priority), r.purpose + (r.required ? '' : c.gray(' (optional)'))]);
   }
   const lines = table.toString().split('\n');
   const pitfalls = HOST_PITFALLS[host];
   return [
-    ...(host !== 'generic' ? [c.bold(`For ${HOST_LABELS[host]} (zone ${zone}):`)] : []),
+    ...(host !== 'generic' ? [c.bold(`For ${HOST_LABELS[host]} (zone ${escapeText(zone)}):`)] : []),
     ...pitfalls.map((p) => `${c.yellow('!')} ${p}`),
     ...lines,
   ];

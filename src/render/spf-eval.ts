@@ -6,6 +6,7 @@
 import type { ChalkInstance } from 'chalk';
 import type { SpfEvaluationReport } from '../core/validate.js';
 import type { SpfResult, TraceStep } from '../validators/spf/evaluate.js';
+import { escapeText as e } from './escape.js';
 
 const MEANING: Record<SpfResult, (ip: string, domain: string) => string> = {
   pass: (ip, d) => `${d} authorises ${ip} to send its mail`,
@@ -25,7 +26,7 @@ function stepLines(s: TraceStep, c: ChalkInstance): string[] {
   const counts = `${s.lookups}/10 lookups${s.voidLookups ? `, ${s.voidLookups}/2 void` : ''}`;
   if (s.kind === 'record') {
     const fetched = !s.asked.some((q) => q.failed);
-    lines.push(`${pad}${c.bold(s.domain)}  ${s.term ? `"${s.term}"` : c.gray(fetched ? '(no SPF record)' : '(the record could not be fetched)')}`);
+    lines.push(`${pad}${c.bold(e(s.domain))}  ${s.term ? `"${e(s.term)}"` : c.gray(fetched ? '(no SPF record)' : '(the record could not be fetched)')}`);
   } else if (s.kind === 'default') {
     lines.push(`${pad}${c.gray('end of record, nothing matched')}  → ${s.result}`);
   } else {
@@ -34,15 +35,15 @@ function stepLines(s: TraceStep, c: ChalkInstance): string[] {
         : s.matched === false ? c.gray('no match')
           : s.result ? c.red(s.result) : '';
     const count = s.kind !== 'exp' && DNS_TERM.test(s.term) ? c.gray(`  [${counts}]`) : '';
-    const target = s.target && !s.term.includes(s.target) ? c.gray(` (${s.target})`) : '';
-    lines.push(`${pad}${s.term}${target}${outcome ? `  ${outcome}` : ''}${count}`);
+    const target = s.target && !s.term.includes(s.target) ? c.gray(` (${e(s.target)})`) : '';
+    lines.push(`${pad}${e(s.term)}${target}${outcome ? `  ${outcome}` : ''}${count}`);
   }
   // Under a record line the TXT answer is the record itself: say it only when it is not.
   for (const q of s.asked) {
     if (s.kind === 'record' && s.term && !q.failed) continue;
-    lines.push(`${pad}    ${c.gray(`${q.type} ${q.name} →`)} ${q.failed ? c.red(q.answer) : q.answer}`);
+    lines.push(`${pad}    ${c.gray(`${q.type} ${e(q.name)} →`)} ${q.failed ? c.red(e(q.answer)) : e(q.answer)}`);
   }
-  if (s.note && s.kind !== 'default') lines.push(`${pad}    ${c.gray(s.note)}`);
+  if (s.note && s.kind !== 'default') lines.push(`${pad}    ${c.gray(e(s.note))}`);
   return lines;
 }
 
@@ -104,12 +105,13 @@ export function spfWhy(ev: SpfEvaluationReport): string {
 export function renderSpfEvaluation(ev: SpfEvaluationReport, c: ChalkInstance): string[] {
   const colour = ev.result === 'pass' ? c.green : ev.result === 'softfail' || ev.result === 'neutral' || ev.result === 'none' ? c.yellow : c.red;
   const lines = [
-    c.bold(`SPF evaluation for ${ev.ip}`) + c.gray(` (sender ${ev.sender}, HELO ${ev.helo})`),
-    `  Result: ${colour(ev.result)} — ${MEANING[ev.result](ev.ip, ev.domain)}.`,
+    c.bold(`SPF evaluation for ${ev.ip}`) + c.gray(` (sender ${e(ev.sender)}, HELO ${e(ev.helo)})`),
+    `  Result: ${colour(ev.result)} — ${MEANING[ev.result](ev.ip, e(ev.domain))}.`,
     `  Trace (${ev.lookups}/10 DNS-querying terms, ${ev.voidLookups}/2 void lookups):`,
   ];
   for (const s of ev.trace) lines.push(...stepLines(s, c));
-  if (ev.explanation !== null) lines.push(`  Explanation published by the domain: ${ev.explanation}`);
-  lines.push(`  Why: ${spfWhy(ev)}`);
+  if (ev.explanation !== null) lines.push(`  Explanation published by the domain: ${e(ev.explanation)}`);
+  // spfWhy quotes terms, notes and names from the records: escaped as a whole (it adds no colour).
+  lines.push(`  Why: ${e(spfWhy(ev))}`);
   return lines;
 }

@@ -7,6 +7,7 @@ import Table from 'cli-table3';
 import type { ValidateReport } from '../core/validate.js';
 import type { CheckResult, Finding } from '../model/finding.js';
 import { renderSpfEvaluation } from './spf-eval.js';
+import { escapeText as esc } from './escape.js';
 
 export const PROVIDER_NAMES: Record<string, string> = {
   ses: 'Amazon SES', sendgrid: 'SendGrid', mailgun: 'Mailgun', resend: 'Resend', google: 'Google Workspace',
@@ -17,7 +18,7 @@ export const PROVIDER_NAMES: Record<string, string> = {
 function recordLines(c: CheckResult): string[] {
   if (c.record === null) return [];
   const list = Array.isArray(c.record) ? c.record : [c.record];
-  return list.map((r) => (r === '' ? '(empty record)' : r));
+  return list.map((r) => (r === '' ? '(empty record)' : esc(r)));
 }
 
 function verdictText(c: CheckResult): string {
@@ -27,7 +28,7 @@ function verdictText(c: CheckResult): string {
   const w = count('warning');
   if (e) parts.push(`${e} error${e === 1 ? '' : 's'}`);
   if (w) parts.push(`${w} warning${w === 1 ? '' : 's'}`);
-  if (c.status === 'none') parts.push(c.findings[0]?.message ?? 'nothing found');
+  if (c.status === 'none') parts.push(c.findings[0] ? esc(c.findings[0].message) : 'nothing found');
   else if (!e && !w) parts.push('ok');
   return parts.join(' · ');
 }
@@ -37,7 +38,7 @@ function summary(c: CheckResult): string {
   if (c.check === 'spf' && d && typeof d.lookups === 'number') return `${d.lookups}/10 lookups, ${d.voidLookups ?? 0}/2 void`;
   if (c.check === 'dkim' && d && Array.isArray(d.selectors)) {
     const found = (d.selectors as Array<{ selector: string; found: boolean; keyType?: string | null; bits?: number | null }>).filter((s) => s.found);
-    return found.length ? found.map((s) => `${s.selector}${s.keyType ? ` (${s.keyType}${s.bits ? ' ' + s.bits : ''})` : ''}`).join(', ') : 'no selector found';
+    return found.length ? found.map((s) => esc(`${s.selector}${s.keyType ? ` (${s.keyType}${s.bits ? ' ' + s.bits : ''})` : ''}`)).join(', ') : 'no selector found';
   }
   return '';
 }
@@ -46,11 +47,11 @@ function summary(c: CheckResult): string {
 function shownName(c: CheckResult): string {
   if (c.check === 'dkim') {
     const sel = (c.detail as { selectors?: Array<{ name: string; found: boolean }> } | undefined)?.selectors ?? [];
-    const found = sel.filter((s) => s.found).map((s) => s.name);
+    const found = sel.filter((s) => s.found).map((s) => esc(s.name));
     if (found.length > 0) return found.join('\n');
     if (sel.length > 1) return `${sel.length} selectors probed`;
   }
-  return c.name.split(',').join('\n');
+  return c.name.split(',').map(esc).join('\n');
 }
 
 export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3, columns = 120): string[] {
@@ -58,7 +59,7 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
   const statusColor = { pass: c.green, warn: c.yellow, fail: c.red, none: c.gray } as const;
   const sevMark = (f: Finding): string => (f.severity === 'error' ? c.red('✖ error  ') : f.severity === 'warning' ? c.yellow('▲ warning') : c.cyan('ℹ info   '));
   const lines: string[] = [];
-  lines.push(c.bold(`Mail authentication for ${report.domain}`) + (report.email ? c.gray(` (from ${report.email})`) : ''));
+  lines.push(c.bold(`Mail authentication for ${esc(report.domain)}`) + (report.email ? c.gray(` (from ${esc(report.email)})`) : ''));
   const table = new Table({
     head: ['check', 'status', 'name', 'verdict'],
     style: { head: colorLevel ? ['bold'] : [], border: colorLevel ? ['gray'] : [] },
@@ -86,10 +87,10 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
     const order = { error: 0, warning: 1, info: 2 } as const;
     findings.sort((a, b) => order[a.f.severity] - order[b.f.severity]);
     for (const { f } of findings) {
-      const where = f.term ? `${f.name} ${c.gray('[')}${f.term}${c.gray(']')}` : f.name;
+      const where = f.term ? `${esc(f.name)} ${c.gray('[')}${esc(f.term)}${c.gray(']')}` : esc(f.name);
       lines.push(`${sevMark(f)} ${c.bold(f.code)} ${where}`);
-      lines.push(`    ${f.message}`);
-      if (f.hint) lines.push(`    ${c.gray('fix:')} ${f.hint}`);
+      lines.push(`    ${esc(f.message)}`);
+      if (f.hint) lines.push(`    ${c.gray('fix:')} ${esc(f.hint)}`);
     }
   }
   if (report.spf) lines.push('', ...renderSpfEvaluation(report.spf, c));
@@ -105,7 +106,7 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
         : c.green('All checks pass.');
   lines.push(`Verdict: ${verdict}`);
   if (report.providers.length > 0) {
-    lines.push(`Sending provider (guessed from SPF includes and DKIM targets): ${report.providers.map((p) => PROVIDER_NAMES[p] ?? p).join(', ')}`);
+    lines.push(`Sending provider (guessed from SPF includes and DKIM targets): ${report.providers.map((p) => PROVIDER_NAMES[p] ?? esc(p)).join(', ')}`);
   }
   return lines;
 }

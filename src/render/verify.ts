@@ -3,6 +3,7 @@
  */
 import { Chalk } from 'chalk';
 import type { CheckedRecord, DomainVerification, ResolverView } from '../core/verify.js';
+import { escapeClip, escapeText as e } from './escape.js';
 
 const STAGE_TEXT: Record<string, string> = {
   delegation: 'waiting on delegation: the zone\'s nameservers do not answer for it',
@@ -39,26 +40,27 @@ export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3): 
   const mark = { verified: c.green('✔'), missing: c.yellow('…'), invalid: c.red('✖'), unknown: c.gray('?') } as const;
   const lines: string[] = [];
   const prov = v.providerStatus === 'unchecked' ? 'not asked' : v.providerStatus;
-  lines.push(`${c.bold(v.domain)}  ${color[v.status](v.status)}  ${c.gray(`(provider ${v.provider}: ${prov}${v.providerAction ? `; ${v.providerAction}` : ''})`)}`);
+  lines.push(`${c.bold(e(v.domain))}  ${color[v.status](v.status)}  ${c.gray(`(provider ${e(v.provider)}: ${e(prov)}${v.providerAction ? `; ${e(v.providerAction)}` : ''})`)}`);
   if (v.stage) lines.push(`  ${STAGE_TEXT[v.stage]}`);
   for (const r of v.records) {
     const seen = agreement(r);
-    const shown = r.type === 'MX' ? `${r.priority} ${r.value}` : r.value.length > 60 ? r.value.slice(0, 57) + '…' : r.value;
-    lines.push(`  ${mark[r.status]} ${r.type.padEnd(5)} ${r.name}${r.required ? '' : c.gray(' (optional)')}  ${c.gray('→')} ${shown}  ${color[r.status](r.status)}${r.code ? ` ${c.bold(r.code)}` : ''}${seen ? c.gray(`  propagated ${seen}`) : ''}`);
-    if (r.detail && r.status !== 'verified') lines.push(`      ${r.detail}`);
-    else if (r.code === 'STALE_CACHE' && r.detail) lines.push(`      ${r.detail}`);
-    if (r.found.length && r.status !== 'verified') lines.push(`      ${c.gray('found:')} ${r.found.join(' | ')}`);
-    if (r.hint && r.status !== 'verified') lines.push(`      ${c.gray('fix:')} ${r.hint}`);
+    const shown = r.type === 'MX' ? `${r.priority} ${e(r.value)}` : escapeClip(r.value, 60);
+    lines.push(`  ${mark[r.status]} ${r.type.padEnd(5)} ${e(r.name)}${r.required ? '' : c.gray(' (optional)')}  ${c.gray('→')} ${shown}  ${color[r.status](r.status)}${r.code ? ` ${c.bold(r.code)}` : ''}${seen ? c.gray(`  propagated ${seen}`) : ''}`);
+    if (r.detail && r.status !== 'verified') lines.push(`      ${e(r.detail)}`);
+    else if (r.code === 'STALE_CACHE' && r.detail) lines.push(`      ${e(r.detail)}`);
+    if (r.found.length && r.status !== 'verified') lines.push(`      ${c.gray('found:')} ${r.found.map(e).join(' | ')}`);
+    if (r.hint && r.status !== 'verified') lines.push(`      ${c.gray('fix:')} ${e(r.hint)}`);
     const lagging = Object.entries(r.resolvers).filter(([, x]) => x === 'stale' || x === 'missing' || x === 'unknown');
     if (lagging.length && r.status === 'verified') {
-      lines.push(`      ${c.gray(lagging.map(([s, x]) => `${s}: ${x}${r.staleFor[s] !== undefined ? ` (${r.staleFor[s]} s left)` : ''}`).join(', '))}`);
+      lines.push(`      ${c.gray(lagging.map(([s, x]) => `${e(s)}: ${x}${r.staleFor[s] !== undefined ? ` (${r.staleFor[s]} s left)` : ''}`).join(', '))}`);
     }
   }
-  for (const n of v.notes) lines.push(`  ${c.yellow('!')} ${n}`);
+  for (const n of v.notes) lines.push(`  ${c.yellow('!')} ${e(n)}`);
   return lines;
 }
 
-const ghEscape = (s: string): string => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+// Runner logs render ANSI too: outside text is escaped first, then the workflow-command encoding.
+const ghEscape = (s: string): string => e(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 
 /** `::error`/`::warning` workflow commands for failed and missing records (GITHUB_ACTIONS=true). */
 export function githubAnnotations(results: DomainVerification[]): string[] {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, runCli } from '../helpers/cli.js';
+import { BIN, guardEnv, runCli } from '../helpers/cli.js';
 import { requireProgram } from '../helpers/programs.js';
 
 const COMMANDS = ['validate', 'add', 'records', 'verify', 'watch', 'autoconfig', 'list', 'remove', 'demo', 'init', 'completion'];
@@ -35,17 +35,18 @@ describe('help', () => {
   });
 
   it('a misspelt provider or DNS host gets a did-you-mean, exit 64', async () => {
-    const p = await runCli(['add', 'mail.acme.test', '--provider', 'sendgird', '--config', join(dir, 'x.json')]);
+    // Refused before any question: the loopback --resolver only keeps the harness's promise.
+    const p = await runCli(['add', 'mail.acme.test', '--provider', 'sendgird', '--config', join(dir, 'x.json'), '--resolver', '127.0.0.1:9']);
     expect(p.code).toBe(64);
     expect(p.stderr).toMatch(/Did you mean --provider sendgrid\?/);
-    const d = await runCli(['autoconfig', 'mail.acme.test', '--dns', 'route35', '--config', join(dir, 'x.json')]);
+    const d = await runCli(['autoconfig', 'mail.acme.test', '--dns', 'route35', '--config', join(dir, 'x.json'), '--resolver', '127.0.0.1:9']);
     expect(d.code).toBe(64);
     expect(d.stderr).toMatch(/Did you mean --dns route53\?/);
   });
 });
 
 function script(shell: string): string {
-  const r = spawnSync(process.execPath, [BIN, 'completion', shell], { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' } });
+  const r = spawnSync(process.execPath, [BIN, 'completion', shell], { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv() } });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
@@ -92,7 +93,7 @@ describe('completion', () => {
 describe('init', () => {
   it('creates ./mailsetup.json with the default provider, then never overwrites it', () => {
     const cwd = mkdtempSync(join(dir, 'repo-'));
-    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'init', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1', AWS_EC2_METADATA_DISABLED: 'true' } });
+    const run = (...args: string[]) => spawnSync(process.execPath, [BIN, 'init', ...args], { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv() } });
     const first = run('--provider', 'ses');
     expect(first.status, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/Created .*mailsetup\.json/);

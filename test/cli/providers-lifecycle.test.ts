@@ -172,7 +172,7 @@ describe('state file guarantees through the CLI', () => {
   });
 
   it('an unknown provider → exit 64 with the list', async () => {
-    const r = await runCli(['add', 'mail.covered.test', '--provider', 'postmark']);
+    const r = await runCli(['add', 'mail.covered.test', '--provider', 'postmark', '--resolver', dns.address]);
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/ses, sendgrid, mailgun, resend/);
   });

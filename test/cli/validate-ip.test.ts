@@ -99,17 +99,17 @@ describe('validate --ip: failures', () => {
   });
 
   it.each([['192.0.2.300'], ['example.com'], ['2001:db8::g']])('--ip %s → usage error, exit 64, one line and a hint', async (bad) => {
-    const r = await runCli(['validate', 'acme.test', '--ip', bad]);
+    const r = await runCli(['validate', 'acme.test', '--ip', bad, '--resolver', dns.address]);
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/^error: .*not an IPv4 or IPv6 address.*\nhint: /);
     expect(r.stderr.trim().split('\n')).toHaveLength(2);
-    const j = await runCli(['validate', 'acme.test', '--ip', bad, '--json']);
+    const j = await runCli(['validate', 'acme.test', '--ip', bad, '--json', '--resolver', dns.address]);
     expect(j.code).toBe(64);
     expect(parseJson(j).error.code).toBe('USAGE');
   });
 
   it('--helo without --ip is a usage error', async () => {
-    const r = await runCli(['validate', 'acme.test', '--helo', 'mail.acme.test']);
+    const r = await runCli(['validate', 'acme.test', '--helo', 'mail.acme.test', '--resolver', dns.address]);
     expect(r.code).toBe(64);
     expect(r.stderr).toMatch(/--helo needs --ip/);
   });

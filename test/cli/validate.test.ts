@@ -290,13 +290,13 @@ describe('validate: exit codes and failures', () => {
   });
 
   it('an invalid domain → DOMAIN_INVALID, exit 64, JSON error on stdout', async () => {
-    const r = await runCli(['validate', 'bad..name', '--json']);
+    const r = await runCli(['validate', 'bad..name', '--json', '--resolver', dns.address]);
     expect(r.code).toBe(64);
     expect(parseJson(r).error.code).toBe('DOMAIN_INVALID');
   });
 
   it('an invalid domain in human mode: one line and a hint on stderr, no stack trace', async () => {
-    const r = await runCli(['validate', 'bad-.com']);
+    const r = await runCli(['validate', 'bad-.com', '--resolver', dns.address]);
     expect(r.code).toBe(64);
     expect(r.stderr.trim().split('\n')).toHaveLength(2);
     expect(r.stderr).toMatch(/^error: .*\[DOMAIN_INVALID\]\nhint: /);

@@ -9,7 +9,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, guardEnv } from '../helpers/cli.js';
+import { NET_GUARD_MARKER } from '../helpers/net-guard.mjs';
 import { requireProgram } from '../helpers/programs.js';
 
 const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p)) ?? null;
@@ -36,7 +37,7 @@ describe.runIf(ready)('watch on a terminal', () => {
     const cmd = 'stty cols 120 rows 40; ' + [process.execPath, BIN, 'watch', d, '--config', join(dir, 'mailsetup.json'), '--authoritative', dns.address, '--resolver', dns.address, '--no-provider', '--interval', '1s', '--timeout', '20s']
       .map((a) => `'${a}'`).join(' ');
     const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(SCRIPT!, ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm' } });
+      const child = spawn(SCRIPT!, ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env.PATH, HOME: process.env.HOME, TERM: 'xterm', ...guardEnv() } });
       let buf = '';
       // Never leave a runaway child behind: kill the whole session if it outlives the test.
       const guard = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -45,6 +46,7 @@ describe.runIf(ready)('watch on a terminal', () => {
       child.on('close', (c) => { clearTimeout(guard); resolve({ code: c, out: buf }); });
     });
     expect(code, out).toBe(0);
+    expect(out).not.toContain(NET_GUARD_MARKER);
     expect(out).toMatch(/\x1b\[\d+A/); // cursor up: the view is redrawn in place
     expect(out).toMatch(/verified/);
     expect(out).toMatch(/next check in 1s/);

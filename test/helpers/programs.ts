@@ -100,16 +100,23 @@ ${zoneConf}
   return { address, port, dir, stop: stopper(proc, dir), log: () => output };
 }
 
-/** Start unbound as a caching resolver that sends questions for `zones` to `upstream` (ip@port). */
+/**
+ * Start unbound as a caching resolver that sends questions for `zones` to `upstream` (ip@port), and
+ * answers everything else itself. Tests never leave loopback: unbound gets a local root — `"."` is a
+ * static local zone (NXDOMAIN for any name outside the test zones, at once, instead of a walk from
+ * the Internet's root servers), each test zone is `transparent` so its questions still go to the stub,
+ * and the root hints name a loopback address in case anything ever reaches for the root.
+ */
 export async function startUnbound(zones: string[], upstream: { host: string; port: number }): Promise<RunningServer> {
   if (!UNBOUND) throw new Error('unbound is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'mailsetup-unbound-'));
   const port = await freePort();
   const stubs = zones.map((z) => `stub-zone:\n  name: "${z}"\n  stub-addr: ${upstream.host}@${upstream.port}\n`).join('');
-  // unbound serves special-use TLDs (test., invalid., …) itself by default (RFC 6761): lift that for
-  // the TLDs of our zones, or it answers NXDOMAIN without ever asking BIND.
-  const tlds = [...new Set(zones.map((z) => z.split('.').pop()!))];
-  const insecure = zones.map((z) => `  domain-insecure: "${z}"\n`).join('') + tlds.map((t) => `  local-zone: "${t}." nodefault\n`).join('');
+  writeFileSync(join(dir, 'root.hints'), '.                      3600000 IN NS a.root.loopback.invalid.\na.root.loopback.invalid. 3600000 IN A  127.0.0.1\n');
+  // unbound serves special-use TLDs (test., invalid., …) itself by default (RFC 6761); the
+  // transparent local zones below (more specific) let our zones through to the stub.
+  const local = ['  local-zone: "." static\n', ...zones.map((z) => `  local-zone: "${z.replace(/\.$/, '')}." transparent\n`)].join('');
+  const insecure = zones.map((z) => `  domain-insecure: "${z}"\n`).join('');
   writeFileSync(join(dir, 'unbound.conf'), `server:
   interface: 127.0.0.1
   port: ${port}
@@ -125,7 +132,8 @@ export async function startUnbound(zones: string[], upstream: { host: string; po
   do-not-query-localhost: no
   module-config: "iterator"
   harden-dnssec-stripped: no
-${insecure}
+  root-hints: "${dir}/root.hints"
+${local}${insecure}
 remote-control:
   control-enable: no
 ${stubs}`);

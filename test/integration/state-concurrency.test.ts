@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { guardEnv } from '../helpers/cli.js';
 
 const WRITERS = 20;
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -54,7 +55,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function startChild(path: string, domain: string): { child: ChildProcess; ready: Promise<void>; exit: Promise<{ code: number | null; stderr: string }> } {
-  const child = spawn(process.execPath, [join(dir, 'child.mjs'), path, domain], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [join(dir, 'child.mjs'), path, domain], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...guardEnv() } });
   let stderr = '';
   child.stderr!.on('data', (d) => { stderr += d; });
   const ready = new Promise<void>((resolve, reject) => {

@@ -17,6 +17,7 @@ import { runEmailProviderContract } from '../contract/email-provider.js';
 import { SES_FAKE_KEY_ID, startSesEmulator } from '../emulators/ses.js';
 import type { SesEmulator } from '../emulators/ses.js';
 import { caught } from '../helpers/caught.js';
+import { guardEnv } from '../helpers/cli.js';
 
 runEmailProviderContract({ id: 'ses', startEmulator: startSesEmulator, makeProvider: createSesProvider });
 
@@ -60,7 +61,8 @@ describe('ses adapter', () => {
       writeFileSync(script, `const { createSesProvider } = await import(${JSON.stringify(join(dir, 'ses.mjs'))});
         const p = await createSesProvider({ env: JSON.parse(process.argv[2]), timeoutMs: 2000 });
         console.log(JSON.stringify(await p.get('absent.example', 'absent.example')));`);
-      const env = { PATH: process.env.PATH, HOME: process.env.HOME }; // no AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED
+      // No AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED; the loopback guard and no EC2 metadata, as every child.
+      const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...guardEnv() };
       const ours = await run([script, JSON.stringify(emu.env)], env);
       expect(ours.stderr).toBe('');
       expect(ours.stdout.trim()).toBe('null');

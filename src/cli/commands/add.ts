@@ -9,30 +9,32 @@ import { MailsetupError, EXIT } from '../../errors.js';
 import { PROVIDER_NAMES } from '../../render/validate.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
 import type { Lookup } from '../../dns/types.js';
+import { escapeText as e } from '../../render/escape.js';
 
 const DMARC_CHOICES: readonly DmarcChoice[] = ['none', 'quarantine', 'reject', 'skip'];
 
 function noteText(n: AddNote, domain: string): string {
   switch (n.kind) {
     case 'apex': return `warning: ${n.domain} is an apex domain. It works, but a sending subdomain such as ${n.suggestion} keeps this mail's reputation apart from your people's mail.`;
+    // Names and policies here were read from DNS, the identity id from the provider: escaped.
     case 'dmarc-covered': {
-      const policy = `${n.tag ?? 'p'}=${n.policy ?? '?'}`;
+      const policy = `${e(n.tag ?? 'p')}=${e(n.policy ?? '?')}`;
       return n.proposed
-        ? `DMARC: ${n.by} covers this subdomain (${policy}); the _dmarc record below makes it stricter (p=${n.asked}).`
-        : `DMARC: ${n.by} covers this subdomain (${policy}); no _dmarc record is proposed, since p=${n.asked} would not make it stricter. For a stricter one: mailsetup add ${domain} --dmarc reject.`;
+        ? `DMARC: ${e(n.by)} covers this subdomain (${policy}); the _dmarc record below makes it stricter (p=${n.asked}).`
+        : `DMARC: ${e(n.by)} covers this subdomain (${policy}); no _dmarc record is proposed, since p=${n.asked} would not make it stricter. For a stricter one: mailsetup add ${domain} --dmarc reject.`;
     }
     case 'dmarc-exists': {
-      const what = n.count > 1 ? `${n.count} DMARC records (receivers ignore them all; merge them into one)` : `a DMARC record (p=${n.policy ?? '?'})`;
+      const what = n.count > 1 ? `${n.count} DMARC records (receivers ignore them all; merge them into one)` : `a DMARC record (p=${e(n.policy ?? '?')})`;
       const tighten = n.policy && n.count === 1 && ['none', 'quarantine', 'reject'].indexOf(n.asked) > ['none', 'quarantine', 'reject'].indexOf(n.policy)
         ? ` To move to p=${n.asked}, edit that record.` : '';
-      return `DMARC: ${n.at} already holds ${what}; no DMARC record is proposed there — a second one would make receivers ignore both.${tighten}`;
+      return `DMARC: ${e(n.at)} already holds ${what}; no DMARC record is proposed there — a second one would make receivers ignore both.${tighten}`;
     }
-    case 'dmarc-kept': return `DMARC: the p=${n.policy} policy mailsetup published at ${n.at} is stricter than p=${n.asked}, and is kept.`;
+    case 'dmarc-kept': return `DMARC: the p=${e(n.policy)} policy mailsetup published at ${e(n.at)} is stricter than p=${n.asked}, and is kept.`;
     case 'dmarc-unchecked': return n.kept
       ? 'DMARC: DNS did not answer, so the policy in force could not be looked up; the stored DMARC recommendation was left as it was. Run add again when DNS answers to change it.'
       : 'DMARC: DNS did not answer, so the policy in force could not be looked up; no DMARC record is proposed (a blind one could duplicate or weaken a policy). Run add again when DNS answers.';
-    case 'dmarc-updated': return `DMARC: the recommendation changed from "${n.from}" to "${n.to}"; mailsetup autoconfig ${domain} publishes it (or update it at your DNS host).`;
-    case 'adopted': return `The provider already had this domain: adopted the existing identity (${n.providerId}) instead of creating a new one.`;
+    case 'dmarc-updated': return `DMARC: the recommendation changed from "${e(n.from)}" to "${e(n.to)}"; mailsetup autoconfig ${domain} publishes it (or update it at your DNS host).`;
+    case 'adopted': return `The provider already had this domain: adopted the existing identity (${e(n.providerId)}) instead of creating a new one.`;
   }
 }
 
@@ -49,11 +51,11 @@ async function detectDnsHost(domain: string, lookup: Lookup): Promise<ReturnType
 async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Promise<void> {
   const out = ctx.out;
   if (r.sender) {
-    out.line(`Registered the sender ${r.sender.email} with ${providerLabel}: ${r.sender.status}.`);
+    out.line(`Registered the sender ${e(r.sender.email)} with ${providerLabel}: ${e(r.sender.status)}.`);
     out.line('Next: open the verification email the provider sent to that address and follow its link.');
     return;
   }
-  out.line(`${r.adopted ? 'Adopted' : 'Registered'} ${r.domain} with ${providerLabel}${r.entry.region ? ` (${r.entry.region})` : ''}: ${r.entry.status}.`);
+  out.line(`${r.adopted ? 'Adopted' : 'Registered'} ${e(r.domain)} with ${providerLabel}${r.entry.region ? ` (${e(r.entry.region)})` : ''}: ${e(r.entry.status)}.`);
   for (const n of r.notes) (n.kind === 'apex' ? out.warn : out.line)(noteText(n, r.domain));
   const host = await detectDnsHost(r.domain, ctx.dns.lookupVia(ctx.resolvers, true));
   const zone = organisationalDomain(r.domain);

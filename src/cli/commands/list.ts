@@ -2,6 +2,7 @@ import { listDomains } from '../../core/registry.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { DOMAIN_STATUSES, type DomainStatus } from '../../state/schema.js';
 import { createContext, type GlobalOptions } from '../context.js';
+import { escapeText as e } from '../../render/escape.js';
 
 export async function listCommand(_args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const status = options.status as DomainStatus | undefined;
@@ -22,7 +23,8 @@ export async function listCommand(_args: string[], options: Record<string, unkno
   const c = new Chalk({ level: ctx.out.colorLevel });
   const color = { verified: c.green, pending: c.yellow, failed: c.red, unknown: c.gray } as const;
   const table = new Table({ head: ['domain', 'provider', 'status', 'records', 'updated'], style: { head: ctx.out.colorLevel ? ['bold'] : [], border: ctx.out.colorLevel ? ['gray'] : [] } });
-  for (const d of domains) table.push([d.domain, d.provider + (d.region ? ` (${d.region})` : ''), color[d.status](d.status), String(d.records), d.updatedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')]);
+  // The state file can be edited by hand: its text is escaped before the table measures it.
+  for (const d of domains) table.push([e(d.domain), e(d.provider + (d.region ? ` (${d.region})` : '')), color[d.status](d.status), String(d.records), e(d.updatedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))]);
   for (const l of table.toString().split('\n')) ctx.out.line(l);
   ctx.out.note(`State file: ${ctx.store().path}`);
   return EXIT.OK;

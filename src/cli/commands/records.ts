@@ -5,6 +5,7 @@ import { renderCsv, renderRecordsTable, renderZone, RECORDS_FORMATS, RECORDS_HOS
 import type { RecordsHost } from '../../dns-hosts/detect.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { createContext, type GlobalOptions } from '../context.js';
+import { terminalSafe } from '../../render/escape.js';
 
 export async function recordsCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const domain = parseDomain(args[0] ?? '');
@@ -15,7 +16,9 @@ export async function recordsCommand(args: string[], options: Record<string, unk
   const ctx = createContext(globals);
   const entry = await getDomain(ctx.store(), domain);
   const zone = typeof options.zone === 'string' ? parseDomain(options.zone) : organisationalDomain(domain);
-  const write = (lines: string[]) => { for (const l of lines) process.stdout.write(l + '\n'); };
+  // Zone and CSV text is the result itself (printed even with --quiet); the renderers escaped it,
+  // and the same last net as the output port's runs over it.
+  const write = (lines: string[]) => { for (const l of lines) process.stdout.write(terminalSafe(l, false) + '\n'); };
   if (format === 'json' || globals.json) {
     ctx.out.document({ domain, provider: entry.provider, status: entry.status, zone, records: entry.records });
   } else if (format === 'zone') {

@@ -5,6 +5,7 @@ import type { ProviderId } from '../../providers/types.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { confirm } from '../prompt.js';
 import { createContext, type GlobalOptions } from '../context.js';
+import { escapeText as e } from '../../render/escape.js';
 
 export async function removeCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   const identity = parseIdentity(args[0] ?? '');
@@ -27,10 +28,10 @@ export async function removeCommand(args: string[], options: Record<string, unkn
   if (ctx.out.json) {
     ctx.out.document({ domain: key, removed: true, providerDeleted: result.providerDeleted, records: entry.records });
   } else {
-    ctx.out.line(`Removed ${key}${result.providerDeleted ? ` and its ${entry.provider} identity` : ` (the ${entry.provider} identity was kept)`}.`);
+    ctx.out.line(`Removed ${e(key)}${result.providerDeleted ? ` and its ${e(entry.provider)} identity` : ` (the ${e(entry.provider)} identity was kept)`}.`);
     if (entry.records.length > 0) {
       ctx.out.line('DNS was not changed. These records served it and can now be deleted at your DNS host:');
-      for (const r of entry.records) ctx.out.line(`  ${r.type.padEnd(5)} ${r.name}  ${r.type === 'MX' ? `${r.priority} ` : ''}${r.value}`);
+      for (const r of entry.records) ctx.out.line(`  ${e(r.type).padEnd(5)} ${e(r.name)}  ${r.type === 'MX' ? `${r.priority} ` : ''}${e(r.value)}`);
     }
   }
   return EXIT.OK;

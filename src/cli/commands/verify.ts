@@ -6,6 +6,7 @@ import type { ProviderId } from '../../providers/types.js';
 import type { DomainState } from '../../state/schema.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
+import { terminalSafe } from '../../render/escape.js';
 
 /** The public resolvers compared by default (`--resolver` replaces the whole set). */
 export const PUBLIC_RESOLVERS = ['1.1.1.1', '8.8.8.8', '9.9.9.9', '208.67.222.222'];
@@ -57,7 +58,7 @@ export async function verifyCommand(args: string[], options: Record<string, unkn
     }
   }
   // The runner reads workflow commands from both streams; stdout stays one JSON document with --json.
-  if (ctx.env.GITHUB_ACTIONS === 'true') for (const a of githubAnnotations(results)) (ctx.out.json ? process.stderr : process.stdout).write(a + '\n');
+  if (ctx.env.GITHUB_ACTIONS === 'true') for (const a of githubAnnotations(results)) (ctx.out.json ? process.stderr : process.stdout).write(terminalSafe(a, false) + '\n');
   const code = verifyExitCode(results);
   if (!options.exitCode) return EXIT.OK;
   return code;

@@ -4,6 +4,7 @@ import { renderVerify, verifyDocument } from '../../render/verify.js';
 import { parseDuration } from '../../util/duration.js';
 import { EXIT } from '../../errors.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
+import { escapeText, jsonText, terminalSafe } from '../../render/escape.js';
 import { resolveTargets, verifyDeps } from './verify.js';
 
 export const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
@@ -32,16 +33,17 @@ export async function watchView(ctx: Context, intervalMs: number): Promise<{ onR
   const onRound = (round: Round): void => {
     if (ctx.out.json) {
       const docs = round.results.map(verifyDocument);
-      process.stdout.write(JSON.stringify(docs.length === 1 ? docs[0] : docs) + '\n');
+      process.stdout.write(jsonText(docs.length === 1 ? docs[0] : docs) + '\n');
       return;
     }
     if (live && spinner) {
       spinner.stop();
       if (drawn) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
       const lines = round.results.flatMap((v) => renderVerify(v, ctx.out.colorLevel));
-      const changed = round.changes.length && round.n > 1 ? [`changed: ${round.changes.map((c) => `${c.what} ${c.from ?? '—'} → ${c.to}`).join('; ')}`] : [];
+      const changed = round.changes.length && round.n > 1 ? [`changed: ${round.changes.map((c) => escapeText(`${c.what} ${c.from ?? '—'} → ${c.to}`)).join('; ')}`] : [];
       const all = [...lines, ...changed];
-      process.stdout.write(all.join('\n') + '\n');
+      // Written outside the output port (the cursor moves above must not be escaped): the same net.
+      process.stdout.write(terminalSafe(all.join('\n'), ctx.out.colorLevel > 0) + '\n');
       drawn = all.length;
       if (!round.done) {
         spinner.text = `round ${round.n}, ${fmt(round.elapsedMs)} elapsed — next check in ${fmt(intervalMs)} (Ctrl-C to stop)`;
@@ -50,7 +52,7 @@ export async function watchView(ctx: Context, intervalMs: number): Promise<{ onR
       return;
     }
     for (const ch of round.changes) {
-      ctx.out.line(`[${fmt(round.elapsedMs)}] ${ch.domain} ${ch.what}: ${ch.from ? `${ch.from} → ` : ''}${ch.to}`);
+      ctx.out.line(`[${fmt(round.elapsedMs)}] ${escapeText(`${ch.domain} ${ch.what}: ${ch.from ? `${ch.from} → ` : ''}${ch.to}`)}`);
     }
   };
   return { onRound, stop: () => { spinner?.stop(); } };
