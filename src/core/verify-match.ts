@@ -52,6 +52,16 @@ async function matchTxt(r: DnsRecord, values: string[], resolverLookup: Lookup):
         : values.length ? m('missing', null, values, `No v=spf1 record at ${r.name} (${values.length} other TXT record${values.length === 1 ? '' : 's'}).`, `Add TXT "${r.value}" at ${r.name}.`) : m('missing', null, []);
     }
     if (stripWs(sel.record).toLowerCase() === stripWs(r.value).toLowerCase()) return m('verified', null, [sel.record]);
+    // Reaching the provider's include is not enough: a record receivers cannot parse is a permerror
+    // for every sender, and one ending in +all authorises the whole Internet.
+    const parsed = parseSpf(sel.record);
+    if (parsed.errors.length > 0) {
+      const first = parsed.errors[0]!;
+      return m('invalid', 'SPF_SYNTAX', [sel.record], `The SPF record at ${r.name} does not parse (${first.term ? `"${first.term}": ` : ''}${first.message}); receivers treat it as a permanent error.`, `Fix the record; mailsetup suggests "${r.value}" merged with your other senders.`);
+    }
+    if (parsed.mechanisms.some((d) => d.mechanism === 'all' && d.qualifier === '+')) {
+      return m('invalid', 'SPF_PLUS_ALL', [sel.record], `The SPF record at ${r.name} ends in +all: it authorises every host on the Internet to send as ${r.name}.`, 'Replace +all with ~all (or -all once every sender is listed).');
+    }
     const wanted = includesOf(r.value);
     // The provider's include written in the record itself: authorised, whatever its target answers today.
     const direct = new Set(includesOf(sel.record));

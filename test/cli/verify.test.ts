@@ -35,6 +35,9 @@ const zones: Record<string, ZoneRecord[]> = {
   'strict.test': [...without(sesPublished('mail.strict.test'), '_dmarc.mail.strict.test'), txt('_dmarc.mail.strict.test', 'v=DMARC1; p=reject; adkim=s'), cname('TOK1._domainkey.mail.strict.test.', 'TOK1.DKIM.AMAZONSES.COM.')].filter((r) => r.name !== 'tok1._domainkey.mail.strict.test'),
   'stale.test': sesPublished('mail.stale.test'),
   'aspf.test': [...without(sesPublished('mail.aspf.test'), '_dmarc.mail.aspf.test'), txt('_dmarc.mail.aspf.test', 'v=DMARC1; p=reject; aspf=s')],
+  'plusall.test': [...without(sesPublished('mail.plusall.test'), 'bounce.mail.plusall.test', 'TXT'), txt('bounce.mail.plusall.test', 'v=spf1 include:amazonses.com +all')],
+  // A CR hides the first record's +all on a terminal; the whole thing does not parse.
+  'spfcr.test': [...without(sesPublished('mail.spfcr.test'), 'bounce.mail.spfcr.test', 'TXT'), txt('bounce.mail.spfcr.test', 'v=spf1 +all\rv=spf1 include:amazonses.com -all')],
   'dkimtxt.test': [txt('sel._domainkey.mail.dkimtxt.test', `v=DKIM1; k=rsa; p=${key.slice(0, 120)}`)],
 };
 
@@ -147,6 +150,8 @@ describe('verify: diagnoses', () => {
     ['mail.spfmulti.test', 'TXT', 'bounce.mail.spfmulti.test', 'SPF_MULTIPLE_RECORDS'],
     ['mail.noinclude.test', 'TXT', 'bounce.mail.noinclude.test', 'SPF_INCLUDE_MISSING'],
     ['mail.mismatch.test', 'CNAME', 'tok1._domainkey.mail.mismatch.test', 'VALUE_MISMATCH'],
+    ['mail.plusall.test', 'TXT', 'bounce.mail.plusall.test', 'SPF_PLUS_ALL'],
+    ['mail.spfcr.test', 'TXT', 'bounce.mail.spfcr.test', 'SPF_SYNTAX'],
     ['mail.dkimtxt.test', 'TXT', 'sel._domainkey.mail.dkimtxt.test', 'DKIM_KEY_INVALID'],
   ])('%s: %s %s → %s', async (domain, type, name, code) => {
     const { doc, byName } = await one(domain);
