@@ -25,6 +25,8 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'CONFIRMATION_REQUIRED'
   | 'VERIFICATION_FAILED'
+  /** The DNS host's zone is not what the plan saw: nothing was written at that name. */
+  | 'HOST_CONFLICT'
   | 'INTERNAL';
 
 const EXIT_BY_CODE: Record<ErrorCode, number> = {
@@ -39,6 +41,8 @@ const EXIT_BY_CODE: Record<ErrorCode, number> = {
   DNS_UNAVAILABLE: EXIT.UNAVAILABLE,
   CONFIG_INVALID: EXIT.CONFIG,
   VERIFICATION_FAILED: EXIT.FAILED,
+  // Needs a human to look at the zone (someone else edited it); retrying blindly would not help.
+  HOST_CONFLICT: EXIT.FAILED,
   INTERNAL: 70,
 };
 

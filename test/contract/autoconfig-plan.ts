@@ -152,7 +152,7 @@ export function runAutoconfigContract(setup: AutoconfigContractSetup): void {
       expect(planChanges(again.plan)).toEqual([]);
       expect(again.plan.entries.every((e) => e.action === 'unchanged' || e.action === 'conflict')).toBe(true);
       const r = await c.apply(again);
-      expect(r.report).toEqual({ applied: [], failed: null, skipped: [] });
+      expect(r.report).toEqual({ applied: [], failed: null, skipped: [], conflicts: [] });
       expect(await c.zone()).toEqual(zone);
       expect(readFileSync(c.store.path, 'utf8')).toBe(state);
       return again;
@@ -297,7 +297,7 @@ export function runAutoconfigContract(setup: AutoconfigContractSetup): void {
       expect(rerun.plan.entries.filter((e) => e.action === 'unchanged')).toHaveLength(partial.lands);
       expect(planChanges(rerun.plan)).toEqual(changes.slice(partial.lands));
       const r2 = await c.apply(rerun);
-      expect(r2.report).toEqual({ applied: changes.slice(partial.lands), failed: null, skipped: [] });
+      expect(r2.report).toEqual({ applied: changes.slice(partial.lands), failed: null, skipped: [], conflicts: [] });
       expect(await c.zone()).toEqual([...want(c.records), ...keys(c.foreign)].sort());
       expect(await c.ownedKeys()).toEqual(want(c.records));
       await c.untouched();
@@ -333,7 +333,7 @@ export function runAutoconfigContract(setup: AutoconfigContractSetup): void {
       expect(planChanges(p.plan)).toEqual([]);
       await c.untouched();
       const r = await c.apply(p);
-      expect(r.report).toEqual({ applied: [], failed: null, skipped: [] });
+      expect(r.report).toEqual({ applied: [], failed: null, skipped: [], conflicts: [] });
       expect(await c.zone()).toEqual(keys(c.foreign));
       await c.untouched();
       await idempotent(c);

@@ -97,7 +97,8 @@ export async function startResellerclubEmulator(options: ResellerclubEmulatorOpt
     const value = p.value ?? '';
     if (value === '') throw new ApiError(400, 'value is required');
     const f = writeFields(p, type);
-    const atHost = z.records.filter((r) => r.host === f.host && ['CNAME', 'TXT', 'MX'].includes(r.type));
+    // A CNAME stands alone: refused beside any other type, and nothing is added beside one.
+    const atHost = z.records.filter((r) => r.host === f.host);
     if (atHost.some((r) => r.type === type && unquote(r.value) === value)) throw new ApiError(500, `Record already exists for ${f.host}`);
     if ((type === 'CNAME' && atHost.length > 0) || atHost.some((r) => r.type === 'CNAME')) throw new ApiError(500, `A CNAME record cannot coexist with other records at ${f.host}`);
     z.records.push({ host: f.host, type, value, ttl: f.ttl, priority: f.priority });
