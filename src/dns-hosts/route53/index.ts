@@ -31,8 +31,11 @@ const capabilities: HostCapabilities = {
 /** Propagation to every Route 53 server usually takes under a minute; we wait at most this. */
 const INSYNC_BUDGET_MS = 120_000;
 
-/** Route 53's words when a DELETE/CREATE precondition of the batch failed: the set changed meanwhile. */
-const PRECONDITION = /but it (?:was not found|already exists)|values provided do not match/i;
+/**
+ * Route 53's words when the batch met a zone other than the one read: a DELETE/CREATE precondition
+ * failed (the set changed meanwhile), or a CNAME we create now has company (a record appeared).
+ */
+const PRECONDITION = /but it (?:was not found|already exists)|values provided do not match|conflicts with other records/i;
 
 /** The change Route 53's message points at (`[name='x.', type='TXT']`, `DNS name x.`), else the batch's first. */
 function culprit(batch: RRsetWrite[], error: Error): number {
