@@ -161,6 +161,10 @@ describe('resellerclub: writer against the emulator', () => {
     const got = await w.listRecords(zone, [n]);
     expect(got.map((r) => r.type).sort()).toEqual(['A', 'AAAA', 'MX', 'NS', 'SRV', 'TXT']);
     expect(emu.calls.slice(before).map((c) => c.params.type).sort()).toEqual(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'SRV', 'TXT']);
+    // Someone else adds an A through the documented endpoint (add-ipv4-record): the writer sees it.
+    const body = new URLSearchParams({ 'auth-userid': emu.env.RESELLERCLUB_AUTH_USERID!, 'api-key': emu.env.RESELLERCLUB_API_KEY!, 'domain-name': 'types.example', host: 'api', value: '192.0.2.44' });
+    expect((await fetch(`${emu.baseUrl}/dns/manage/add-ipv4-record.json`, { method: 'POST', body })).status).toBe(200);
+    expect((await w.listRecords(zone, ['api.types.example'])).map((r) => `${r.type} ${r.value}`)).toEqual(['A 192.0.2.44']);
   });
 
   it('a write whose reply is lost is read back and counted as applied', async () => {
