@@ -80,7 +80,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
       const e = result.report.failed.error;
       const applied = result.report.applied.length;
       const err = new MailsetupError(e instanceof MailsetupError ? e.code : 'PROVIDER_UNAVAILABLE',
-        `the DNS host stopped at change ${applied + 1} of ${changes.length}: ${applied} applied (listed above), ${1 + result.report.skipped.length} not`,
+        `the DNS host stopped at change ${changes.indexOf(result.report.failed.change) + 1} of ${changes.length}: ${applied} applied (listed above), ${1 + result.report.skipped.length} not${result.report.conflicts.length ? `, ${result.report.conflicts.length} refused because the zone changed at their names (HOST_CONFLICT)` : ''}`,
         { hint: `${e instanceof MailsetupError && e.hint ? e.hint + ' ' : ''}Run autoconfig again: what was applied is recorded and will show as unchanged.` });
       if (ctx.out.json) { doc.error = { code: err.code, message: err.message, hint: err.hint }; ctx.out.document(doc); return err.exitCode; }
       throw err;
