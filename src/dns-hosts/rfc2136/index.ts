@@ -3,7 +3,8 @@
  * UPDATE messages (key MAILSETUP_TSIG_KEY) sent to the zone's primary: MAILSETUP_RFC2136_SERVER, or
  * when that is unset the zone's SOA MNAME, found through the run's own DNS lookups. Reads are plain
  * non-recursive queries over TCP to the same server — one ANY query per name, so every type is seen.
- * One apply is one UPDATE (update.ts): all changes or none, pinned by prerequisites. No npm package
+ * One apply is one UPDATE (update.ts): all changes or none, each name re-read first and pinned again
+ * by prerequisites up to the write itself. No npm package
  * does UPDATE + TSIG (registrars.md §4.3), so update.ts and tsig.ts build and sign the messages.
  */
 import { randomInt } from 'node:crypto';
@@ -254,6 +255,21 @@ class Rfc2136Writer implements DnsHostWriter {
     let rcode: number;
     try {
       config = await this.config();
+      // Re-read every name (ANY: all types) first: the prerequisites cannot say "no type other than
+      // these" at a name in use, so this read is what catches an unusual type appearing there.
+      const refused = new Map<string, MailsetupError>();
+      for (const [name, at] of byName(changes)) {
+        const diff = pinDiff(at[0]!.seen, await this.at(config.server, name));
+        if (diff) refused.set(name, hostConflict(name, diff));
+      }
+      if (refused.size > 0) {
+        const report = emptyReport();
+        for (const change of changes) {
+          const error = refused.get(nameOf(change));
+          if (error) report.conflicts.push({ change, error }); else report.skipped.push(change);
+        }
+        return report;
+      }
       spec = buildUpdate(zone.name, changes);
       rcode = await sendSigned(config.server, config.key, spec, this.ctx.timeoutMs);
     } catch (e) {
