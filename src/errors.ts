@@ -26,6 +26,8 @@ export type ErrorCode =
   | 'CONFIRMATION_REQUIRED'
   | 'VERIFICATION_FAILED'
   | 'STATE_LOCKED'
+  /** The DNS host's zone is not what the plan saw: nothing was written at that name. */
+  | 'HOST_CONFLICT'
   | 'INTERNAL';
 
 /** Exported for the README check (test/unit/readme-error-codes.test.ts). */
@@ -43,6 +45,8 @@ export const EXIT_BY_CODE: Record<ErrorCode, number> = {
   VERIFICATION_FAILED: EXIT.FAILED,
   // Another process holds the state file's lock: busy, not broken — try again (DESIGN.md exit 69).
   STATE_LOCKED: EXIT.UNAVAILABLE,
+  // Needs a human to look at the zone (someone else edited it); retrying blindly would not help.
+  HOST_CONFLICT: EXIT.FAILED,
   INTERNAL: 70,
 };
 

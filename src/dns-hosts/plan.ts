@@ -81,7 +81,7 @@ export function computePlan(desired: DnsRecord[], existing: HostRecord[], owned:
       touched.add(same);
       if (same.proxied) {
         entries.push(isOwned(same)
-          ? entry('update', r, same, { kind: 'update', from: same, to: { ...want, hostId: same.hostId, proxied: false } } as HostChange, 'served through the proxy: switch it to DNS only')
+          ? entry('update', r, same, { kind: 'update', from: same, to: { ...want, hostId: same.hostId, proxied: false }, seen: here } as HostChange, 'served through the proxy: switch it to DNS only')
           : entry('conflict', r, same, null, 'the record exists but is proxied, and mailsetup did not create it', 'Turn the proxy off for this record in the DNS host (DNS only).'));
       } else entries.push(entry('unchanged', r, same, null));
       continue;
@@ -95,11 +95,11 @@ export function computePlan(desired: DnsRecord[], existing: HostRecord[], owned:
       if (cname) {
         touched.add(cname);
         entries.push(isOwned(cname)
-          ? entry('update', r, cname, { kind: 'update', from: cname, to: { ...want, hostId: cname.hostId } }, `points to ${cname.value}; mailsetup set it before, now ${r.value}`)
+          ? entry('update', r, cname, { kind: 'update', from: cname, to: { ...want, hostId: cname.hostId }, seen: here }, `points to ${cname.value}; mailsetup set it before, now ${r.value}`)
           : entry('conflict', r, cname, null, `a CNAME to ${cname.value} is there and mailsetup did not create it`, `Change it to ${r.value} by hand if it is stale, then run autoconfig again.`));
         continue;
       }
-      entries.push(entry('create', r, null, { kind: 'create', record: want }));
+      entries.push(entry('create', r, null, { kind: 'create', record: want, seen: here }));
       continue;
     }
     if (cname) {
@@ -114,22 +114,22 @@ export function computePlan(desired: DnsRecord[], existing: HostRecord[], owned:
         continue;
       }
       const spf = spfs[0];
-      if (!spf) { entries.push(entry('create', r, null, { kind: 'create', record: want })); continue; }
+      if (!spf) { entries.push(entry('create', r, null, { kind: 'create', record: want, seen: here })); continue; }
       touched.add(spf);
       const merged = mergeSpf(spf.value, r.value);
       if (merged === spf.value) { entries.push(entry('unchanged', r, spf, null, 'the existing SPF record already includes the provider')); continue; }
-      entries.push(entry('update', r, spf, { kind: 'update', from: spf, to: { ...spf, value: merged } }, `merge into the existing SPF: ${merged}`));
+      entries.push(entry('update', r, spf, { kind: 'update', from: spf, to: { ...spf, value: merged }, seen: here }, `merge into the existing SPF: ${merged}`));
       continue;
     }
     if (r.type === 'TXT' && r.purpose === 'dmarc') {
       const dmarcs = here.filter((h) => h.type === 'TXT' && isDmarc(h.value));
       const d = dmarcs[0];
-      if (!d) { entries.push(entry('create', r, null, { kind: 'create', record: want })); continue; }
+      if (!d) { entries.push(entry('create', r, null, { kind: 'create', record: want, seen: here })); continue; }
       dmarcs.forEach((x) => touched.add(x));
       if (dmarcs.length > 1) { entries.push(entry('conflict', r, d, null, `${dmarcs.length} DMARC records at ${r.name} (receivers ignore them all)`, 'Keep one v=DMARC1 record and delete the others.')); continue; }
       if (policyOf(d.value) >= policyOf(r.value)) { entries.push(entry('unchanged', r, d, null, 'an existing DMARC policy at least as strict is kept')); continue; }
       entries.push(isOwned(d)
-        ? entry('update', r, d, { kind: 'update', from: d, to: { ...want, hostId: d.hostId } }, 'mailsetup wrote this policy before; now the stricter one')
+        ? entry('update', r, d, { kind: 'update', from: d, to: { ...want, hostId: d.hostId }, seen: here }, 'mailsetup wrote this policy before; now the stricter one')
         : entry('unchanged', r, d, null, 'an existing DMARC policy is kept: mailsetup did not write it'));
       continue;
     }
@@ -139,7 +139,7 @@ export function computePlan(desired: DnsRecord[], existing: HostRecord[], owned:
       if (k) {
         touched.add(k);
         entries.push(isOwned(k)
-          ? entry('update', r, k, { kind: 'update', from: k, to: { ...want, hostId: k.hostId } }, 'a DKIM key mailsetup published before; replaced with the current one')
+          ? entry('update', r, k, { kind: 'update', from: k, to: { ...want, hostId: k.hostId }, seen: here }, 'a DKIM key mailsetup published before; replaced with the current one')
           : entry('conflict', r, k, null, 'another DKIM key is published at this selector', 'Use another selector, or delete the old key if it is unused.'));
         continue;
       }
@@ -149,12 +149,12 @@ export function computePlan(desired: DnsRecord[], existing: HostRecord[], owned:
       if (mx) {
         touched.add(mx);
         entries.push(isOwned(mx)
-          ? entry('update', r, mx, { kind: 'update', from: mx, to: { ...want, hostId: mx.hostId } }, `priority ${mx.priority} → ${want.priority}`)
+          ? entry('update', r, mx, { kind: 'update', from: mx, to: { ...want, hostId: mx.hostId }, seen: here }, `priority ${mx.priority} → ${want.priority}`)
           : entry('unchanged', r, mx, null, `priority ${mx.priority} kept (mailsetup did not create it)`));
         continue;
       }
     }
-    entries.push(entry('create', r, null, { kind: 'create', record: want }));
+    entries.push(entry('create', r, null, { kind: 'create', record: want, seen: here }));
   }
   const names = new Set(desired.map((d) => norm(d.name)));
   const untouched = existing.filter((h) => names.has(norm(h.name)) && !touched.has(h));

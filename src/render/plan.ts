@@ -49,9 +49,22 @@ export function renderApply(report: ApplyReport, colorLevel: 0 | 1 | 2 | 3): str
   const c = new Chalk({ level: colorLevel });
   const lines: string[] = [];
   for (const a of report.applied) lines.push(`${c.green('✔')} ${a.kind === 'create' ? 'created' : 'updated'} ${show(rec(a))}`);
-  if (report.failed) {
-    lines.push(`${c.red('✖')} failed  ${show(rec(report.failed.change))}: ${esc(report.failed.error.message)}`);
-    for (const s of report.skipped) lines.push(`${c.gray('·')} not attempted ${show(rec(s))}`);
-  }
+  for (const x of report.conflicts) lines.push(`${c.red('!')} refused ${show(rec(x.change))}: ${esc(x.error.message)}`);
+  if (report.failed) lines.push(`${c.red('✖')} failed  ${show(rec(report.failed.change))}: ${esc(report.failed.error.message)}`);
+  for (const s of report.skipped) lines.push(`${c.gray('·')} not attempted ${show(rec(s))}`);
   return lines;
+}
+
+/** An apply report as JSON: the records written or not, without the pins each change carries. */
+export function applyDocument(report: ApplyReport): Record<string, unknown> {
+  const brief = (x: HostChange) => {
+    const r = rec(x);
+    return { kind: x.kind, type: r.type, name: r.name, value: r.value, priority: r.priority, ...(x.kind === 'update' ? { from: x.from.value } : {}) };
+  };
+  return {
+    applied: report.applied.map(brief),
+    conflicts: report.conflicts.map((x) => ({ change: brief(x.change), error: x.error.message })),
+    failed: report.failed ? { change: brief(report.failed.change), error: report.failed.error.message } : null,
+    skipped: report.skipped.map(brief),
+  };
 }

@@ -152,7 +152,7 @@ export function runAutoconfigContract(setup: AutoconfigContractSetup): void {
       expect(planChanges(again.plan)).toEqual([]);
       expect(again.plan.entries.every((e) => e.action === 'unchanged' || e.action === 'conflict')).toBe(true);
       const r = await c.apply(again);
-      expect(r.report).toEqual({ applied: [], failed: null, skipped: [] });
+      expect(r.report).toEqual({ applied: [], failed: null, skipped: [], conflicts: [] });
       expect(await c.zone()).toEqual(zone);
       expect(readFileSync(c.store.path, 'utf8')).toBe(state);
       return again;
@@ -297,11 +297,37 @@ export function runAutoconfigContract(setup: AutoconfigContractSetup): void {
       expect(rerun.plan.entries.filter((e) => e.action === 'unchanged')).toHaveLength(partial.lands);
       expect(planChanges(rerun.plan)).toEqual(changes.slice(partial.lands));
       const r2 = await c.apply(rerun);
-      expect(r2.report).toEqual({ applied: changes.slice(partial.lands), failed: null, skipped: [] });
+      expect(r2.report).toEqual({ applied: changes.slice(partial.lands), failed: null, skipped: [], conflicts: [] });
       expect(await c.zone()).toEqual([...want(c.records), ...keys(c.foreign)].sort());
       expect(await c.ownedKeys()).toEqual(want(c.records));
       await c.untouched();
       await idempotent(c);
+    });
+
+    it('pinned: a record appearing at a planned name after the plan → HOST_CONFLICT there, nothing written there, the state owns only what landed', async () => {
+      const c = await startCase('pinned');
+      const p = await c.plan();
+      const changes = planChanges(p.plan);
+      expect(changes).toHaveLength(5);
+      // Someone publishes an SPF at the MAIL FROM name after the plan was shown.
+      const theirs = host('TXT', `bounce.${c.d}`, 'v=spf1 include:_spf.example.net ~all');
+      await h.seed(theirs);
+      const r = await c.apply(p);
+      const written = (x: (typeof changes)[number]) => (x.kind === 'create' ? x.record : x.to);
+      const bounce = changes.filter((x) => written(x).name === `bounce.${c.d}`);
+      const others = changes.filter((x) => !bounce.includes(x));
+      expect(r.report.failed).toBeNull();
+      expect(r.report.conflicts.map((x) => x.change)).toEqual(bounce);
+      for (const x of r.report.conflicts) expect(x.error).toMatchObject({ code: 'HOST_CONFLICT', exitCode: 2 });
+      // All-or-nothing hosts wrote nothing; record-by-record hosts wrote the other names.
+      expect(r.report.applied).toEqual(writer.capabilities.atomicBatch ? [] : others);
+      expect(r.report.skipped).toEqual(writer.capabilities.atomicBatch ? others : []);
+      expect((await h.records()).filter((x) => x.name === `bounce.${c.d}`).map(key)).toEqual([key(theirs)]);
+      expect(await c.zone()).toEqual([...keys(r.report.applied.map(written)), key(theirs)].sort());
+      expect(await c.ownedKeys()).toEqual(keys(r.report.applied.map(written)));
+      // A fresh plan sees their SPF and merges into it.
+      const again = await c.plan();
+      expect(again.plan.entries.find((e) => e.record.purpose === 'mail-from-spf')?.action).toBe('update');
     });
 
     it('no plan can make it delete or rewrite a record it does not own', async () => {
@@ -333,7 +359,7 @@ export function runAutoconfigContract(setup: AutoconfigContractSetup): void {
       expect(planChanges(p.plan)).toEqual([]);
       await c.untouched();
       const r = await c.apply(p);
-      expect(r.report).toEqual({ applied: [], failed: null, skipped: [] });
+      expect(r.report).toEqual({ applied: [], failed: null, skipped: [], conflicts: [] });
       expect(await c.zone()).toEqual(keys(c.foreign));
       await c.untouched();
       await idempotent(c);

@@ -2,12 +2,16 @@
  * The contract every DNS-host writer passes (STYLE.md §6.3): against its loopback emulator through
  * the real SDK, or (RFC 2136) against real BIND. Writers only read and apply what core decided; the
  * plan-level rules (merge SPF, keep a stricter DMARC, never touch what we don't own) are tested
- * once, through autoconfig, over every writer.
+ * once, through autoconfig, over every writer. Pins: single-call cases pin each change to the zone
+ * at apply time (`pinAtApply`); the conflict cases pin at "plan" time and change the zone after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DnsHostWriter, HostContext, HostId, HostRecord } from '../../src/dns-hosts/types.js';
+import type { DnsHostWriter, HostChange, HostContext, HostId, HostRecord } from '../../src/dns-hosts/types.js';
+import { computePlan, planChanges } from '../../src/dns-hosts/plan.js';
+import { makeRecord } from '../../src/model/record.js';
 import { MailsetupError } from '../../src/errors.js';
 import type { EmulatorFault } from '../emulators/types.js';
+import { pinAtApply, pinNow, type PinningWriter } from '../helpers/host-harness.js';
 
 export interface HostHarness {
   env: Record<string, string>;
@@ -23,7 +27,7 @@ export interface HostHarness {
 }
 
 export interface HostContractSetup {
-  id: HostId;
+  id: HostId | 'zonefile';
   makeHarness: () => Promise<HostHarness>;
   makeWriter: (ctx: HostContext) => Promise<DnsHostWriter>;
 }
@@ -34,11 +38,12 @@ const LONG_DKIM = `v=DKIM1; k=rsa; p=${'MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKC
 export function runDnsHostContract(setup: HostContractSetup): void {
   describe(`${setup.id}: DNS host writer contract`, () => {
     let h: HostHarness;
-    let writer: DnsHostWriter;
+    let writer: PinningWriter;
     beforeAll(async () => {
       h = await setup.makeHarness();
-      writer = await setup.makeWriter({ env: { ...h.env }, timeoutMs: 5000, sleep: async () => {} });
+      writer = pinAtApply(await setup.makeWriter({ env: { ...h.env }, timeoutMs: 5000, sleep: async () => {} }));
     });
+    const exact = async () => (await h.records()).map((r) => `${key(r)} ${r.ttl}`).sort();
     afterAll(async () => { await h?.close(); });
 
     it('finds the zone that holds a name', async () => {
@@ -112,7 +117,105 @@ export function runDnsHostContract(setup: HostContractSetup): void {
       expect(names).not.toContain(`p2.${h.zone}`);
     });
 
-    it('rejected credentials → PROVIDER_AUTH (77), naming the variable, without the secret', async () => {
+    it('lists every type at a name: an A, an AAAA or a TXT where a CNAME is wanted is a conflict in the plan, and nothing is written', async () => {
+      const zone = await writer.findZone(h.zone);
+      const held: HostRecord[] = [
+        { type: 'A', name: `c-a.${h.zone}`, value: '192.0.2.10', priority: null, ttl: 300 },
+        { type: 'AAAA', name: `c-aaaa.${h.zone}`, value: '2001:db8::10', priority: null, ttl: 300 },
+        { type: 'TXT', name: `c-txt.${h.zone}`, value: 'held=by-someone-else', priority: null, ttl: 300 },
+      ];
+      for (const r of held) await h.seed(r);
+      const before = await exact();
+      const listed = await writer.listRecords(zone, held.map((r) => r.name));
+      expect(listed.map(key).sort()).toEqual(held.map(key).sort());
+      const wanted = held.map((r) => makeRecord({ purpose: 'dkim', type: 'CNAME', name: r.name, value: 'k.dkim.example.net' }));
+      const plan = computePlan(wanted, listed, [], 300);
+      expect(plan.entries.map((e) => `${e.action} ${e.existing?.type}`)).toEqual(['conflict A', 'conflict AAAA', 'conflict TXT']);
+      expect(planChanges(plan)).toEqual([]);
+      // A stale plan that did not see them (empty pins) is refused by the writer itself.
+      const stale: HostChange[] = wanted.map((w) => ({ kind: 'create', record: { type: 'CNAME', name: w.name, value: w.value, priority: null, ttl: 300 }, seen: [] }));
+      const report = await writer.inner.apply(zone, stale);
+      expect(report.applied).toEqual([]);
+      expect(report.failed).toBeNull();
+      expect(report.conflicts.map((x) => x.change)).toEqual(stale);
+      for (const x of report.conflicts) expect(x.error).toMatchObject({ code: 'HOST_CONFLICT', exitCode: 2 });
+      expect(await exact()).toEqual(before);
+    });
+
+    it('a record appearing between plan and apply → HOST_CONFLICT, nothing written at that name; other names as the host\'s atomicity says', async () => {
+      const zone = await writer.findZone(h.zone);
+      const race = `r-race.${h.zone}`;
+      const calm = `r-calm.${h.zone}`;
+      await h.seed({ type: 'TXT', name: race, value: 'v=spf1 -all', priority: null, ttl: 300 });
+      const changes = await pinNow(writer, zone, [
+        { kind: 'create', record: { type: 'TXT', name: calm, value: 'calm=1', priority: null, ttl: 300 } },
+        { kind: 'create', record: { type: 'MX', name: race, value: `mx.${h.zone}`, priority: 10, ttl: 300 } },
+        { kind: 'create', record: { type: 'TXT', name: race, value: 'race=ours', priority: null, ttl: 300 } },
+      ]);
+      // Someone adds an A record (a type the plan does not write) at the name after the plan was made.
+      const theirs: HostRecord = { type: 'A', name: race, value: '192.0.2.77', priority: null, ttl: 300 };
+      await h.seed(theirs);
+      const report = await writer.inner.apply(zone, changes);
+      expect(report.failed).toBeNull();
+      const refused = report.conflicts.filter((x) => x.change !== changes[0]);
+      expect(refused.map((x) => x.change)).toEqual([changes[1], changes[2]]);
+      for (const x of refused) {
+        expect(x.error).toMatchObject({ code: 'HOST_CONFLICT', exitCode: 2 });
+        expect(x.error.message).toContain(race);
+        expect(x.error.hint).toMatch(/fresh plan/);
+      }
+      const at = (n: string) => h.records().then((rs) => rs.filter((r) => r.name === n).map(key).sort());
+      expect(await at(race)).toEqual([key(theirs), `TXT ${race}  v=spf1 -all`].sort());
+      if (writer.capabilities.atomicBatch) {
+        // All or nothing: the calm name was not written either, and the report says it was not attempted.
+        expect(report.applied).toEqual([]);
+        expect(report.skipped).toEqual([changes[0]]);
+        expect(await at(calm)).toEqual([]);
+      } else {
+        expect(report.applied).toEqual([changes[0]]);
+        expect(await at(calm)).toEqual([`TXT ${calm}  calm=1`]);
+      }
+    });
+
+    it('an update whose record changed after the plan → HOST_CONFLICT, the newer value kept', async () => {
+      const zone = await writer.findZone(h.zone);
+      const name = `u-race.${h.zone}`;
+      await h.seed({ type: 'TXT', name, value: 'v=DMARC1; p=none', priority: null, ttl: 300 });
+      const [seen] = await writer.listRecords(zone, [name]);
+      const changes = await pinNow(writer, zone, [{ kind: 'update', from: seen!, to: { ...seen!, value: 'v=DMARC1; p=quarantine', raw: undefined } }]);
+      await h.seed({ type: 'TXT', name, value: 'someone=else', priority: null, ttl: 300 });
+      const report = await writer.inner.apply(zone, changes);
+      expect(report.applied).toEqual([]);
+      expect(report.conflicts.map((x) => x.error.code)).toEqual(['HOST_CONFLICT']);
+      expect((await h.records()).filter((r) => r.name === name).map((r) => r.value).sort()).toEqual(['someone=else', 'v=DMARC1; p=none']);
+    });
+
+    it('apply twice: the second run writes nothing, and a fresh plan has nothing to change', async () => {
+      const zone = await writer.findZone(h.zone);
+      const name = `twice.${h.zone}`;
+      const wanted = [
+        makeRecord({ purpose: 'mail-from-mx', type: 'MX', name, value: `mx.${h.zone}`, priority: 10 }),
+        makeRecord({ purpose: 'mail-from-spf', type: 'TXT', name, value: 'v=spf1 include:amazonses.com ~all' }),
+      ];
+      const plan = computePlan(wanted, await writer.listRecords(zone, [name]), [], 300);
+      const changes = planChanges(plan);
+      expect(changes).toHaveLength(2);
+      const first = await writer.inner.apply(zone, changes);
+      expect(first.applied).toEqual(changes);
+      const after = await exact();
+      const second = await writer.inner.apply(zone, changes);
+      expect(second.applied).toEqual([]);
+      expect(second.failed).toBeNull();
+      expect(second.conflicts.map((x) => x.error.code)).toEqual(['HOST_CONFLICT', 'HOST_CONFLICT']);
+      expect(await exact()).toEqual(after);
+      const again = computePlan(wanted, await writer.listRecords(zone, [name]), wanted.map((w) => ({ ...w, priority: w.priority })), 300);
+      expect(planChanges(again)).toEqual([]);
+      expect(await exact()).toEqual(after);
+    });
+
+    it('rejected credentials → PROVIDER_AUTH (77), naming the variable, without the secret', async (ctx) => {
+      // The zone-file host is in memory and takes no credentials.
+      if (h.credentialEnv.length === 0) return ctx.skip();
       const env = { ...h.env };
       for (const k of h.credentialEnv) env[k] = `${env[k] ?? 'x'}-wrong`;
       const bad = await setup.makeWriter({ env, timeoutMs: 5000, sleep: async () => {} });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createCloudflareWriter } from '../../src/dns-hosts/cloudflare/index.js';
 import type { DnsHostWriter, HostContext } from '../../src/dns-hosts/types.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
-import { hostRecord as rec, cloudflareHarness } from '../helpers/host-harness.js';
+import { hostRecord as rec, cloudflareHarness, pinAtApply, type PinningWriter } from '../helpers/host-harness.js';
 import { startCloudflareEmulator } from '../emulators/cloudflare.js';
 import type { CloudflareEmulator } from '../emulators/cloudflare.js';
 import { caught } from '../helpers/caught.js';
@@ -20,7 +20,7 @@ runDnsHostContract({
 
 describe('cloudflare writer', () => {
   let emu: CloudflareEmulator;
-  let writer: DnsHostWriter;
+  let writer: PinningWriter;
   const sleeps: number[] = [];
   const ctx = (over: Partial<HostContext> = {}): HostContext => ({
     env: { ...emu.env }, timeoutMs: 2000, sleep: async (ms) => { sleeps.push(ms); }, ...over,
@@ -32,7 +32,7 @@ describe('cloudflare writer', () => {
     emu.addZone('acme.test');
     emu.addZone('mail.deleg.test');
     emu.addZone('deleg.test');
-    writer = await createCloudflareWriter(ctx());
+    writer = pinAtApply(await createCloudflareWriter(ctx()));
   });
   afterAll(async () => { await emu.close(); });
   beforeEach(() => { sleeps.length = 0; emu.fail({ kind: 'server-error' }, 0); });
@@ -112,7 +112,8 @@ describe('cloudflare writer', () => {
     expect(emu.calls.at(-1)).toMatchObject({ method: 'PATCH', path: `/zones/${z.id}/dns_records/${from!.hostId}` });
     // Stale plan: `from` no longer matches what Cloudflare holds.
     const stale = await writer.apply(z, [{ kind: 'update', from: from!, to: { ...from!, value: 'v=DMARC1; p=reject' } }]);
-    expect(stale.failed?.error).toMatchObject({ code: 'DOMAIN_EXISTS' });
+    expect(stale.applied).toEqual([]);
+    expect(stale.conflicts[0]?.error).toMatchObject({ code: 'HOST_CONFLICT', exitCode: 2 });
     expect(emu.raw('acme.test').find((r) => r.name === '_dmarc.acme.test')?.content).toBe('"v=DMARC1; p=quarantine"');
     // Without a host id the record is found by value.
     const noId = { ...from!, value: 'v=DMARC1; p=quarantine', hostId: undefined };
@@ -122,10 +123,11 @@ describe('cloudflare writer', () => {
 
   it('an identical record already there (81058) counts as applied', async () => {
     const z = await zone();
+    await writer.apply(z, [{ kind: 'create', record: rec('TXT', 'dup.acme.test', 'same') }]);
+    // Pinned to the zone as it is now (the record there): the POST meets 81058, and nothing is duplicated.
     const change = { kind: 'create' as const, record: rec('TXT', 'dup.acme.test', 'same') };
-    await writer.apply(z, [change]);
     const again = await writer.apply(z, [change]);
-    expect(again).toEqual({ applied: [change], failed: null, skipped: [] });
+    expect(again).toEqual({ applied: [change], failed: null, skipped: [], conflicts: [] });
     expect(emu.records('acme.test').filter((r) => r.name === 'dup.acme.test')).toHaveLength(1);
   });
 

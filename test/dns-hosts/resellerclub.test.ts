@@ -5,7 +5,7 @@ import { createResellerclubWriter } from '../../src/dns-hosts/resellerclub/index
 import type { DnsHostWriter, HostContext, HostRecord } from '../../src/dns-hosts/types.js';
 import { MailsetupError } from '../../src/errors.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
-import { resellerclubHarness } from '../helpers/host-harness.js';
+import { pinAtApply, pinNow, resellerclubHarness, type PinningWriter } from '../helpers/host-harness.js';
 import { startResellerclubEmulator } from '../emulators/resellerclub.js';
 import type { ResellerclubEmulator } from '../emulators/resellerclub.js';
 
@@ -54,11 +54,11 @@ describe('resellerclub: pure parts', () => {
 
 describe('resellerclub: writer against the emulator', () => {
   let emu: ResellerclubEmulator;
-  let w: DnsHostWriter;
+  let w: PinningWriter;
   const ctx = (over: Partial<HostContext> = {}): HostContext => ({ env: { ...emu.env }, timeoutMs: 2000, sleep: async () => {}, ...over });
   beforeAll(async () => { emu = await startResellerclubEmulator({ quoteTxt: true, strictTtl: true }); });
   afterAll(async () => { await emu.close(); });
-  beforeEach(async () => { emu.fail({ kind: 'auth' }, 0); emu.rejectAllIps(false); w = await createResellerclubWriter(ctx()); });
+  beforeEach(async () => { emu.fail({ kind: 'auth' }, 0); emu.rejectAllIps(false); w = pinAtApply(await createResellerclubWriter(ctx())); });
 
   it('finds the zone as the registrable domain, with auth on every call and writes as form posts', async () => {
     emu.addZone('acme.co.uk');
@@ -124,22 +124,47 @@ describe('resellerclub: writer against the emulator', () => {
     expect(emu.records('quoted.example').map((r) => r.value).sort()).toEqual(['google-site-verification=keep', 'v=spf1 include:amazonses.com -all']);
   });
 
-  it('refuses as a conflict what changed since the plan: a rival SPF, a vanished record, a CNAME clash', async () => {
+  it('refuses as HOST_CONFLICT what changed since the plan (any type), writing nothing: a rival SPF, an A where a CNAME goes, a vanished record', async () => {
     emu.addZone('race.example');
     const zone = await w.findZone('race.example');
-    emu.seed('race.example', txt('race.example', 'v=spf1 include:other.example ~all'));
-    emu.seed('race.example', { type: 'CNAME', name: 'www.race.example', value: 'elsewhere.example', priority: null, ttl: 14400 });
     const writes = () => emu.calls.filter((c) => c.method === 'POST').length;
-    const before = writes();
-    const report = await w.apply(zone, [
+    // Planned against an empty zone…
+    const changes = await pinNow(w.inner, zone, [
       { kind: 'create', record: txt('race.example', 'v=spf1 include:amazonses.com ~all') },
+      { kind: 'create', record: { type: 'CNAME', name: 'k1._domainkey.race.example', value: 'k1.dkim.example.net', priority: null, ttl: 14400 } },
     ]);
-    expect(report.failed?.error.message).toMatch(/changed since the plan was made \(a v=spf1 record appeared there/);
-    const gone = await w.apply(zone, [{ kind: 'update', from: txt('race.example', 'v=spf1 -all'), to: txt('race.example', 'v=spf1 ~all') }]);
-    expect((gone.failed?.error as MailsetupError).code).toBe('VERIFICATION_FAILED');
-    const clash = await w.apply(zone, [{ kind: 'create', record: txt('www.race.example', 'hello') }]);
-    expect(clash.failed?.error.message).toMatch(/the name is a CNAME now/);
+    // …then someone publishes an SPF at the apex and an A record at the DKIM name.
+    emu.seed('race.example', txt('race.example', 'v=spf1 include:other.example ~all'));
+    emu.seed('race.example', { type: 'A', name: 'k1._domainkey.race.example', value: '192.0.2.1', priority: null, ttl: 14400 });
+    const before = writes();
+    const report = await w.apply(zone, changes);
+    expect(report.applied).toEqual([]);
+    expect(report.failed).toBeNull();
+    expect(report.conflicts.map((x) => x.error.code)).toEqual(['HOST_CONFLICT', 'HOST_CONFLICT']);
+    expect(report.conflicts[0]!.error.message).toMatch(/^race\.example changed since the plan was made \(TXT "v=spf1 include:other\.example ~all" appeared\); nothing was written at race\.example$/);
+    expect(report.conflicts[1]!.error.message).toMatch(/k1\._domainkey\.race\.example changed since the plan was made \(A "192\.0\.2\.1" appeared\)/);
+    const vanished = txt('race.example', 'v=spf1 -all');
+    const gone = await w.apply(zone, [{ kind: 'update', from: vanished, to: txt('race.example', 'v=spf1 ~all'), seen: [vanished] }]);
+    expect(gone.conflicts.map((x) => x.error.message)).toEqual([expect.stringMatching(/TXT "v=spf1 -all" is gone/)]);
     expect(writes()).toBe(before);
+    expect(emu.records('race.example').map((r) => `${r.type} ${r.value}`).sort()).toEqual(['A 192.0.2.1', 'TXT v=spf1 include:other.example ~all']);
+  });
+
+  it('lists every type the API searches (A, AAAA, CNAME, MX, NS, TXT, SRV), one search per type', async () => {
+    emu.addZone('types.example');
+    const zone = await w.findZone('types.example');
+    const n = 'all.types.example';
+    for (const [type, value] of [['A', '192.0.2.1'], ['AAAA', '2001:db8::1'], ['NS', 'ns1.elsewhere.example'], ['TXT', 'hello'], ['MX', 'mx.types.example'], ['SRV', 'sip.types.example']] as const) {
+      emu.seed('types.example', { type, name: n, value, priority: type === 'MX' ? 10 : null, ttl: 14400 });
+    }
+    const before = emu.calls.length;
+    const got = await w.listRecords(zone, [n]);
+    expect(got.map((r) => r.type).sort()).toEqual(['A', 'AAAA', 'MX', 'NS', 'SRV', 'TXT']);
+    expect(emu.calls.slice(before).map((c) => c.params.type).sort()).toEqual(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'SRV', 'TXT']);
+    // Someone else adds an A through the documented endpoint (add-ipv4-record): the writer sees it.
+    const body = new URLSearchParams({ 'auth-userid': emu.env.RESELLERCLUB_AUTH_USERID!, 'api-key': emu.env.RESELLERCLUB_API_KEY!, 'domain-name': 'types.example', host: 'api', value: '192.0.2.44' });
+    expect((await fetch(`${emu.baseUrl}/dns/manage/add-ipv4-record.json`, { method: 'POST', body })).status).toBe(200);
+    expect((await w.listRecords(zone, ['api.types.example'])).map((r) => `${r.type} ${r.value}`)).toEqual(['A 192.0.2.44']);
   });
 
   it('a write whose reply is lost is read back and counted as applied', async () => {

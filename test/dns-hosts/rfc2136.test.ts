@@ -5,14 +5,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRfc2136Writer, sendSigned, SERVER_ENV } from '../../src/dns-hosts/rfc2136/index.js';
-import { changeSpec, RCODE } from '../../src/dns-hosts/rfc2136/update.js';
+import { buildUpdate, RCODE } from '../../src/dns-hosts/rfc2136/update.js';
 import { parseTsigKey, TSIG_ENV } from '../../src/dns-hosts/rfc2136/tsig.js';
 import type { DnsHostWriter, HostRecord } from '../../src/dns-hosts/types.js';
 import { MailsetupError } from '../../src/errors.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
 import {
   DIG, NSUPDATE, axfr as bindAxfr, bindHarness, bindKeyStanza, bindSerial, bindUpdatePolicy, bindZoneFile as zoneFile,
-  dig as bindDig, nsupdate as bindNsupdate,
+  dig as bindDig, nsupdate as bindNsupdate, pinAtApply, pinNow, type PinningWriter,
 } from '../helpers/host-harness.js';
 import { NAMED, requireProgram, startNamed } from '../helpers/programs.js';
 import type { RunningServer } from '../helpers/programs.js';
@@ -56,8 +56,8 @@ if (hasBind) {
 }
 
 describe.skipIf(!hasBind)('rfc2136 against BIND', () => {
-  let w: DnsHostWriter;
-  beforeAll(async () => { w = await writerWith(); });
+  let w: PinningWriter;
+  beforeAll(async () => { w = pinAtApply(await writerWith()); });
 
   it('finds the zone and checks the key with an UPDATE that changes nothing (serial unchanged)', async () => {
     const before = serial('example.test');
@@ -78,34 +78,62 @@ describe.skipIf(!hasBind)('rfc2136 against BIND', () => {
     expect(txt[0]!.ttl).toBe(300);
   });
 
-  it('an update whose record changed meanwhile fails as a conflict and overwrites nothing', async () => {
+  it('an update whose record changed after the plan fails as HOST_CONFLICT and overwrites nothing (the re-read; the next test: the prerequisites)', async () => {
     const zone = await w.findZone('example.test');
     nsupdate('example.test', ['update add race.example.test. 300 TXT "v=DMARC1; p=none"']);
     const [seen] = await w.listRecords(zone, ['race.example.test']);
+    const changes = await pinNow(w, zone, [{ kind: 'update', from: seen!, to: { ...seen!, value: 'v=DMARC1; p=quarantine' } }]);
     nsupdate('example.test', ['update delete race.example.test. TXT', 'update add race.example.test. 300 TXT "v=DMARC1; p=reject"']);
-    const report = await w.apply(zone, [{ kind: 'update', from: seen!, to: { ...seen!, value: 'v=DMARC1; p=quarantine' } }]);
+    const before = serial('example.test');
+    const report = await w.apply(zone, changes);
     expect(report.applied).toEqual([]);
-    expect(report.failed?.error).toBeInstanceOf(MailsetupError);
-    expect(report.failed?.error.message).toMatch(/TXT at race\.example\.test changed since the plan was made/);
+    expect(report.conflicts).toHaveLength(1);
+    expect(report.conflicts[0]!.error).toBeInstanceOf(MailsetupError);
+    expect(report.conflicts[0]!.error.code).toBe('HOST_CONFLICT');
+    expect(report.conflicts[0]!.error.message).toMatch(/race\.example\.test changed since the plan was made \(TXT "v=DMARC1; p=reject" appeared; TXT "v=DMARC1; p=none" is gone\)/);
     expect(axfr('example.test').filter((r) => r.name === 'race.example.test').map((r) => r.value)).toEqual(['v=DMARC1; p=reject']);
+    expect(serial('example.test')).toBe(before);
   });
 
-  it('the server enforces the prerequisite: an UPDATE built on a stale read gets NXRRSET and changes nothing', async () => {
+  it('the server enforces the prerequisites: an UPDATE pinned to a stale read gets NXRRSET and changes nothing', async () => {
     const zone = 'example.test';
     nsupdate(zone, ['update add stale.example.test. 300 TXT "one"']);
-    const stale = { rdatas: [{ type: 'TXT' as const, strings: ['one'] }], ttl: 300, cname: false };
+    const seen = await w.listRecords({ name: zone, id: zone }, ['stale.example.test']);
     nsupdate(zone, ['update add stale.example.test. 300 TXT "two"']);
-    const spec = changeSpec(zone, { kind: 'create', record: { type: 'TXT', name: 'stale.example.test', value: 'three', priority: null, ttl: 300 } }, stale);
+    const spec = buildUpdate(zone, [{ kind: 'create', record: { type: 'TXT', name: 'stale.example.test', value: 'three', priority: null, ttl: 300 }, seen }]);
     const config = { host: '127.0.0.1', port: named.port, label: named.address, spec: named.address };
     expect(await sendSigned(config, parseTsigKey(KEY), spec, 3000)).toBe(RCODE.NXRRSET);
+    // A record of another type at a name the plan saw empty: "name not in use" fails (YXDOMAIN).
+    nsupdate(zone, ['update add empty-then-a.example.test. 300 A 192.0.2.5']);
+    const late = buildUpdate(zone, [{ kind: 'create', record: { type: 'TXT', name: 'empty-then-a.example.test', value: 'x', priority: null, ttl: 300 }, seen: [] }]);
+    expect(await sendSigned(config, parseTsigKey(KEY), late, 3000)).toBe(RCODE.YXDOMAIN);
     expect(axfr(zone).filter((r) => r.name === 'stale.example.test').map((r) => r.value).sort()).toEqual(['one', 'two']);
+    expect(axfr(zone).filter((r) => r.name === 'empty-then-a.example.test').map((r) => r.type)).toEqual(['A']);
   });
 
   it('a CNAME where the name is in use is refused by the server (YXDOMAIN), not silently dropped', async () => {
     const zone = await w.findZone('example.test');
     const report = await w.apply(zone, [{ kind: 'create', record: { type: 'CNAME', name: 'example.test', value: 'elsewhere.example.net', priority: null, ttl: 300 } }]);
-    expect(report.failed?.error.message).toMatch(/prerequisite check failed \(YXDOMAIN\)/);
-    expect((report.failed?.error as MailsetupError).code).toBe('VERIFICATION_FAILED');
+    expect(report.applied).toEqual([]);
+    expect(report.conflicts[0]?.error.message).toMatch(/prerequisite check failed \(YXDOMAIN\)/);
+    expect(report.conflicts[0]?.error.code).toBe('HOST_CONFLICT');
+    expect(axfr('example.test').filter((r) => r.name === 'example.test' && r.type === 'CNAME')).toEqual([]);
+  });
+
+  it('one UPDATE per run: the serial climbs by exactly 1 for a run that writes several records', async () => {
+    const zone = await w.findZone('example.test');
+    const before = serial('example.test');
+    const report = await w.apply(zone, [
+      { kind: 'create', record: { type: 'CNAME', name: 's1._domainkey.one.example.test', value: 's1.dkim.example.net', priority: null, ttl: 300 } },
+      { kind: 'create', record: { type: 'CNAME', name: 's2._domainkey.one.example.test', value: 's2.dkim.example.net', priority: null, ttl: 300 } },
+      { kind: 'create', record: { type: 'MX', name: 'bounce.one.example.test', value: 'feedback-smtp.example.net', priority: 10, ttl: 300 } },
+      { kind: 'create', record: { type: 'TXT', name: 'bounce.one.example.test', value: 'v=spf1 include:example.net ~all', priority: null, ttl: 300 } },
+      { kind: 'create', record: { type: 'TXT', name: '_dmarc.one.example.test', value: 'v=DMARC1; p=none', priority: null, ttl: 300 } },
+    ]);
+    expect(report.failed).toBeNull();
+    expect(report.applied).toHaveLength(5);
+    expect(serial('example.test')).toBe(before + 1);
+    expect(axfr('example.test').filter((r) => r.name.endsWith('one.example.test'))).toHaveLength(5);
   });
 
   it('TXT longer than 255 bytes (and multi-byte text) goes out as ≤255-byte strings and reads back intact', async () => {
@@ -125,15 +153,17 @@ describe.skipIf(!hasBind)('rfc2136 against BIND', () => {
     expect(listed.map((r) => r.value).sort()).toEqual([long, utf8].sort());
   });
 
-  it('a key without permission for the type → PROVIDER_AUTH (REFUSED) naming MAILSETUP_TSIG_KEY; the report says what landed', async () => {
+  it('a key without permission for one type → PROVIDER_AUTH (REFUSED) naming MAILSETUP_TSIG_KEY; one UPDATE, so nothing landed', async () => {
     const zone = await w.findZone('restricted.test');
     const rec = (type: string, label: string, value: string, priority: number | null = null) => ({ kind: 'create' as const, record: { type, name: `${label}.restricted.test`, value, priority, ttl: 300 } });
     const changes = [rec('TXT', 'p1', 'partial p1'), rec('MX', 'p2', 'mx.example.net', 10), rec('TXT', 'p3', 'partial p3')];
+    const before = serial('restricted.test');
     const report = await w.apply(zone, changes);
-    expect(report.applied).toEqual([changes[0]]);
-    expect(report.failed?.change).toEqual(changes[1]);
-    expect(report.skipped).toEqual([changes[2]]);
-    expect(axfr('restricted.test').filter((r) => r.name.startsWith('p')).map((r) => r.name)).toEqual(['p1.restricted.test']);
+    expect(report.applied).toEqual([]);
+    expect(report.failed?.change).toEqual(changes[0]);
+    expect(report.skipped).toEqual([changes[1], changes[2]]);
+    expect(axfr('restricted.test').filter((r) => r.name.startsWith('p'))).toEqual([]);
+    expect(serial('restricted.test')).toBe(before);
     const err = report.failed?.error as MailsetupError;
     expect(err.code).toBe('PROVIDER_AUTH');
     expect(err.message).toMatch(/REFUSED/);
@@ -164,17 +194,52 @@ describe.skipIf(!hasBind)('rfc2136 against BIND', () => {
     expect(err.message).toMatch(/3[56]\d\d s behind the server's/);
   });
 
-  it('a server that does not answer → DNS_UNAVAILABLE naming the variable', async () => {
-    const dead = await writerWith({ [SERVER_ENV]: '127.0.0.1:9' }, 300);
+  it('a wrong port → DNS_UNAVAILABLE naming the variable, within the timeout', async () => {
+    const dead = await writerWith({ [SERVER_ENV]: '127.0.0.1:9' }, 2000);
+    const started = Date.now();
     const err = (await dead.findZone('example.test').catch((e: unknown) => e)) as MailsetupError;
+    expect(Date.now() - started).toBeLessThan(2000);
     expect(err.code).toBe('DNS_UNAVAILABLE');
     expect(`${err.message} ${err.hint}`).toContain(SERVER_ENV);
+  });
+
+  it('a server that never answers → DNS_UNAVAILABLE within the timeout (one attempt, not one per retry)', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => {}); // accepts, never replies
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as { port: number }).port;
+    try {
+      const dead = await writerWith({ [SERVER_ENV]: `127.0.0.1:${port}` }, 800);
+      const started = Date.now();
+      const err = (await dead.findZone('example.test').catch((e: unknown) => e)) as MailsetupError;
+      expect(Date.now() - started).toBeLessThan(1500);
+      expect(err.code).toBe('DNS_UNAVAILABLE');
+      expect(err.message).toMatch(/within 800 ms/);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('without MAILSETUP_RFC2136_SERVER: the zone\'s SOA MNAME, found through the run\'s lookups, is the server', async () => {
+    const { DnsEngine } = await import('../../src/dns/engine.js');
+    const lookup = new DnsEngine({ timeoutMs: 2000 }).lookupVia([named.address], true);
+    const mname = pinAtApply(await createRfc2136Writer({ env: { [TSIG_ENV]: KEY }, timeoutMs: 3000, lookup, authoritative: [named.address] }));
+    const zone = await mname.findZone('_dmarc.mail.example.test');
+    expect(zone.name).toBe('example.test');
+    const listed = await mname.listRecords(zone, ['example.test']);
+    expect(listed.map((r) => r.type)).toContain('NS');
+    const report = await mname.apply(zone, [{ kind: 'create', record: { type: 'TXT', name: 'via-mname.example.test', value: 'mname=yes', priority: null, ttl: 300 } }]);
+    expect(report.applied).toHaveLength(1);
+    expect(axfr('example.test').filter((r) => r.name === 'via-mname.example.test').map((r) => r.value)).toEqual(['mname=yes']);
+    // No lookups to go through and no variable: a usage error that says what to set.
+    const none = await createRfc2136Writer({ env: { [TSIG_ENV]: KEY }, timeoutMs: 300 });
+    await expect(none.findZone('example.test')).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining(SERVER_ENV) });
   });
 });
 
 describe('rfc2136: configuration', () => {
   it('no server → bad usage naming MAILSETUP_RFC2136_SERVER; no key → PROVIDER_AUTH naming MAILSETUP_TSIG_KEY', async () => {
-    const noServer = await createRfc2136Writer({ env: { [TSIG_ENV]: KEY }, timeoutMs: 100 });
+    const noServer = await createRfc2136Writer({ env: { [TSIG_ENV]: KEY }, timeoutMs: 100 }); // and no lookups: nowhere to find the MNAME
     await expect(noServer.findZone('example.test')).rejects.toMatchObject({ code: 'USAGE', message: expect.stringContaining(SERVER_ENV) });
     const noKey = await createRfc2136Writer({ env: { [SERVER_ENV]: '127.0.0.1:9' }, timeoutMs: 100 });
     await expect(noKey.findZone('example.test')).rejects.toMatchObject({ code: 'PROVIDER_AUTH', exitCode: 77, message: expect.stringContaining(TSIG_ENV) });

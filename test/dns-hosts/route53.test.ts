@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createRoute53Writer } from '../../src/dns-hosts/route53/index.js';
 import type { DnsHostWriter, HostChange, HostContext, HostRecord } from '../../src/dns-hosts/types.js';
 import { runDnsHostContract } from '../contract/dns-host.js';
-import { hostRecord as rec, route53Harness } from '../helpers/host-harness.js';
+import { hostRecord as rec, pinAtApply, route53Harness, type LooseChange, type PinningWriter } from '../helpers/host-harness.js';
 import { startRoute53Emulator } from '../emulators/route53.js';
 import type { Route53Emulator } from '../emulators/route53.js';
 import { caught } from '../helpers/caught.js';
@@ -19,11 +19,11 @@ runDnsHostContract({
   makeHarness: () => route53Harness('contract.example'),
 });
 
-const create = (r: HostRecord): HostChange => ({ kind: 'create', record: r });
+const create = (r: HostRecord): LooseChange => ({ kind: 'create', record: r });
 
 describe('route53 writer', () => {
   let emu: Route53Emulator;
-  let writer: DnsHostWriter;
+  let writer: PinningWriter;
   const sleeps: number[] = [];
   const ctx = (over: Partial<HostContext> = {}): HostContext => ({
     env: { ...emu.env }, timeoutMs: 2000, sleep: async (ms) => { sleeps.push(ms); }, ...over,
@@ -35,7 +35,7 @@ describe('route53 writer', () => {
     emu = await startRoute53Emulator();
     for (const z of ['acme.test', 'deleg.test', 'mail.deleg.test', '_domainkey.deleg.test', 'b.test', 'c.test']) emu.addZone(z);
     emu.addPrivateZone('internal.acme.test');
-    writer = await createRoute53Writer(ctx());
+    writer = pinAtApply(await createRoute53Writer(ctx()));
   });
   afterAll(async () => { await emu.close(); });
   beforeEach(() => { sleeps.length = 0; emu.fail({ kind: 'server-error' }, 0); emu.setInsyncAfter(1); emu.useLegacyErrors(false); });
@@ -49,13 +49,16 @@ describe('route53 writer', () => {
     expect((await caught(writer.findZone('a.test'))).code).toBe('DOMAIN_NOT_FOUND');
   });
 
-  it('keeps sibling TXT values: a create or an update UPSERTs the whole RRset', async () => {
+  it('keeps sibling TXT values: a create or an update replaces the whole RRset, DELETE with the values read + CREATE', async () => {
     const z = await zone();
     emu.seed('acme.test', rec('TXT', 'acme.test', 'v=spf1 include:_spf.example.net ~all', { ttl: 3600 }));
     emu.seed('acme.test', rec('TXT', 'acme.test', 'google-site-verification=abc', { ttl: 3600 }));
     const added = await writer.apply(z, [create(rec('TXT', 'acme.test', 'amazonses:token'))]);
     expect(added.failed).toBeNull();
-    expect(writes().at(-1)?.body).toContain('<Action>UPSERT</Action>');
+    const body = writes().at(-1)!.body;
+    // The DELETE carries the set exactly as read (values and TTL): Route 53 refuses the batch if it changed.
+    expect(body).toMatch(/<Action>DELETE<\/Action>.*<TTL>3600<\/TTL>.*v=spf1 include:_spf\.example\.net ~all.*google-site-verification=abc.*<Action>CREATE<\/Action>/s);
+    expect(body).not.toContain('UPSERT');
     const [spf] = (await writer.listRecords(z, ['acme.test'])).filter((r) => r.type === 'TXT' && r.value.startsWith('v=spf1'));
     await writer.apply(z, [{ kind: 'update', from: spf!, to: { ...spf!, value: 'v=spf1 include:_spf.example.net include:amazonses.com ~all' } }]);
     const txt = emu.raw('acme.test').find((s) => s.name === 'acme.test' && s.type === 'TXT');
@@ -140,9 +143,11 @@ describe('route53 writer', () => {
       const changes = [create(rec('TXT', `ok${legacy}.acme.test`, 'fine')), create(rec('TXT', `race${legacy}.acme.test`, 'ours'))];
       emu.beforeNextChange(() => emu.seed('acme.test', rec('TXT', `race${legacy}.acme.test`, 'theirs')));
       const report = await writer.apply(z, changes);
-      expect(report.failed?.change).toEqual(changes[1]);
-      expect(report.failed?.error).toMatchObject({ code: 'DOMAIN_INVALID' });
-      expect(report.failed?.error.message).toContain('already exists');
+      expect(report.applied).toEqual([]);
+      expect(report.failed).toBeNull();
+      expect(report.conflicts.map((x) => x.change)).toEqual([changes[1]]);
+      expect(report.conflicts[0]!.error).toMatchObject({ code: 'HOST_CONFLICT', exitCode: 2 });
+      expect(report.conflicts[0]!.error.message).toContain('already exists');
       expect(report.skipped).toEqual([changes[0]]);
       expect(emu.records('acme.test').filter((r) => r.name === `race${legacy}.acme.test`).map((r) => r.value)).toEqual(['theirs']);
     }
@@ -152,23 +157,26 @@ describe('route53 writer', () => {
     const z = await zone();
     const change = create(rec('TXT', 'landed.acme.test', 'ours'));
     emu.beforeNextChange(() => emu.seed('acme.test', rec('TXT', 'landed.acme.test', 'ours')));
-    expect(await writer.apply(z, [change])).toEqual({ applied: [change], failed: null, skipped: [] });
+    expect(await writer.apply(z, [change])).toEqual({ applied: [change], failed: null, skipped: [], conflicts: [] });
   });
 
-  it('stops at a change that cannot merge (a stale update, a CNAME beside other data) after applying the ones before', async () => {
+  it('a change that cannot merge (a stale update, a CNAME beside other data) stops the whole batch before anything is sent', async () => {
     const z = await zone();
     const stale = rec('TXT', 'acme.test', 'v=spf1 gone ~all');
-    const changes: HostChange[] = [
+    const changes: LooseChange[] = [
       create(rec('TXT', 'before.acme.test', 'first')),
       { kind: 'update', from: stale, to: { ...stale, value: 'v=spf1 new ~all' } },
       create(rec('TXT', 'after.acme.test', 'never')),
     ];
+    const sent = writes().length;
     const report = await writer.apply(z, changes);
-    expect(report.applied).toEqual([changes[0]]);
-    expect(report.failed).toMatchObject({ change: changes[1], error: { code: 'DOMAIN_EXISTS' } });
-    expect(report.skipped).toEqual([changes[2]]);
+    expect(report.applied).toEqual([]);
+    expect(report.conflicts.map((x) => x.change)).toEqual([changes[1]]);
+    expect(report.conflicts[0]!.error).toMatchObject({ code: 'HOST_CONFLICT' });
+    expect(report.skipped).toEqual([changes[0], changes[2]]);
     const cname = await writer.apply(z, [create(rec('CNAME', 'acme.test', 'x.example.net'))]);
-    expect(cname.failed?.error.message).toMatch(/CNAME cannot sit beside/);
+    expect(cname.conflicts[0]?.error.message).toMatch(/CNAME cannot sit beside/);
+    expect(writes()).toHaveLength(sent);
   });
 
   it('a second identical apply writes nothing', async () => {
@@ -176,8 +184,10 @@ describe('route53 writer', () => {
     const changes = [create(rec('TXT', 'idem.acme.test', 'once')), create(rec('MX', 'idem.acme.test', 'mx.example.net'))];
     await writer.apply(z, changes);
     const before = writes().length;
+    // The same changes again, pinned to the zone before the first apply: the names changed, so nothing is sent.
     const again = await writer.apply(z, changes);
-    expect(again).toEqual({ applied: changes, failed: null, skipped: [] });
+    expect(again.applied).toEqual([]);
+    expect(again.conflicts.map((x) => x.error.code)).toEqual(['HOST_CONFLICT', 'HOST_CONFLICT']);
     expect(writes()).toHaveLength(before);
   });
 

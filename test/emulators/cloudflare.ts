@@ -172,7 +172,9 @@ export async function startCloudflareEmulator(): Promise<CloudflareEmulator> {
     try { body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {}; } catch { parsed = false; }
     const headers = Object.fromEntries(['authorization', 'x-auth-key', 'x-auth-email'].map((h) => [h, req.headers[h] as string | undefined]));
     calls.push({ method: req.method ?? 'GET', path, query: Object.fromEntries(url.searchParams), body: raw ? body : undefined, headers });
-    if (await faults.answer(res, faults.next(), answers)) return;
+    // `afterRequests` counts writes only: "fail everything after the first write" must not depend on
+    // how many reads a writer makes first (its pin re-reads).
+    if (await faults.answer(res, faults.next(req.method !== 'GET'), answers)) return;
 
     const auth = String(req.headers.authorization ?? '');
     if (!/^Bearer \S+$/.test(auth)) {

@@ -17,7 +17,7 @@ export interface DnsHostEmulator {
   seed(zone: string, record: HostRecord): void;
   /** What the zone holds now, normalised like HostRecord. */
   records(zone: string): HostRecord[];
-  /** Make the next `times` requests fail (0 clears); `afterRequests` lets the first N succeed first. */
+  /** Make the next `times` requests fail (0 clears); `afterRequests` lets the first N writes succeed first (Cloudflare, ResellerClub). */
   fail(fault: EmulatorFault, times?: number, afterRequests?: number): void;
   requests: Array<{ method: string; path: string }>;
   close(): Promise<void>;

@@ -13,7 +13,8 @@ import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './har
 const USERID = '424242';
 const KEY = 'rc-fake-test-api-key';
 const SEARCH_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV'];
-const WRITE_TYPES = ['txt', 'cname', 'mx'];
+/** Endpoint name → record type: `add-ipv4-record.json` writes an A record (registrars.md §3.2). */
+const WRITE_TYPES: Record<string, string> = { txt: 'TXT', cname: 'CNAME', mx: 'MX', ipv4: 'A', ipv6: 'AAAA', ns: 'NS', srv: 'SRV' };
 
 export interface ResellerclubEmulatorOptions {
   /** Return TXT values wrapped in quotes, as LogicBoxes is said to do on re-read. */
@@ -86,9 +87,10 @@ export async function startResellerclubEmulator(options: ResellerclubEmulatorOpt
     const ttl = p.ttl === undefined ? 14400 : Number(p.ttl);
     if (!Number.isInteger(ttl) || ttl < 0) throw new ApiError(400, 'Invalid ttl');
     if (options.strictTtl && ttl < 7200) throw new ApiError(400, 'TTL should be at least 7200');
-    if (type !== 'MX') return { host, ttl, priority: null };
+    if (type !== 'MX' && type !== 'SRV') return { host, ttl, priority: null };
     const priority = Number(p.priority);
-    if (p.priority === undefined || !Number.isInteger(priority)) throw new ApiError(400, 'priority is required for MX records');
+    if (p.priority === undefined || !Number.isInteger(priority)) throw new ApiError(400, `priority is required for ${type} records`);
+    if (type === 'SRV' && (p.port === undefined || p.weight === undefined)) throw new ApiError(400, 'port and weight are required for SRV records');
     return { host, ttl, priority };
   }
 
@@ -97,7 +99,8 @@ export async function startResellerclubEmulator(options: ResellerclubEmulatorOpt
     const value = p.value ?? '';
     if (value === '') throw new ApiError(400, 'value is required');
     const f = writeFields(p, type);
-    const atHost = z.records.filter((r) => r.host === f.host && ['CNAME', 'TXT', 'MX'].includes(r.type));
+    // A CNAME stands alone: refused beside any other type, and nothing is added beside one.
+    const atHost = z.records.filter((r) => r.host === f.host);
     if (atHost.some((r) => r.type === type && unquote(r.value) === value)) throw new ApiError(500, `Record already exists for ${f.host}`);
     if ((type === 'CNAME' && atHost.length > 0) || atHost.some((r) => r.type === 'CNAME')) throw new ApiError(500, `A CNAME record cannot coexist with other records at ${f.host}`);
     z.records.push({ host: f.host, type, value, ttl: f.ttl, priority: f.priority });
@@ -139,8 +142,8 @@ export async function startResellerclubEmulator(options: ResellerclubEmulatorOpt
       z.active = true;
       return { status: 'Success', zoneid: `z${z.orderId}`, orderid: String(z.orderId) };
     }
-    if (method === 'POST' && (m = /^\/api\/dns\/manage\/(add|update|delete)-([a-z0-9]+)-record\.json$/.exec(path)) && WRITE_TYPES.includes(m[2]!)) {
-      const type = m[2]!.toUpperCase();
+    if (method === 'POST' && (m = /^\/api\/dns\/manage\/(add|update|delete)-([a-z0-9]+)-record\.json$/.exec(path)) && WRITE_TYPES[m[2]!]) {
+      const type = WRITE_TYPES[m[2]!]!;
       return m[1] === 'add' ? add(p, type) : m[1] === 'update' ? update(p, type) : remove(p, type);
     }
     throw new ApiError(404, `emulator: no route for ${method} ${path}`); // fail closed

@@ -51,13 +51,15 @@ function setXml(s: R53Set): string {
 /** Route 53's checks on one batch, applied to a copy: all changes land or none. */
 function applyBatch(zone: Zone, changes: WireChange[]): Map<string, R53Set> {
   const sets = new Map([...zone.sets].map(([k, s]) => [k, { ...s, values: [...s.values] }]));
-  const seen = new Set<string>();
+  const seen = new Map<string, string>();
   for (const c of changes) {
     const name = plainName(c.name);
     const k = key(name, c.type);
     const label = `[name='${wireName(name)}', type='${c.type}']`;
-    if (seen.has(k)) throw invalid(`The request contains an invalid set of changes for a resource record set '${c.type} ${wireName(name)}'`);
-    seen.add(k);
+    // A set may appear twice only as DELETE then CREATE (the pre-UPSERT way to replace a set, still valid).
+    const again = seen.get(k);
+    if (again !== undefined && !(again === 'DELETE' && c.action === 'CREATE')) throw invalid(`The request contains an invalid set of changes for a resource record set '${c.type} ${wireName(name)}'`);
+    seen.set(k, c.action);
     if (c.alias || c.setIdentifier !== undefined) throw new R53Error(400, 'InvalidInput', 'This emulator does not model alias or routing-policy record sets.');
     if (!(name === zone.name || name.endsWith(`.${zone.name}`))) throw invalid(`RRSet with DNS name ${wireName(name)} is not permitted in zone ${zone.name}.`);
     if (c.ttl === null || c.values.length === 0) throw new R53Error(400, 'InvalidInput', 'Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=' + c.action + ', Name=' + wireName(name) + ', Type=' + c.type + ', SetIdentifier=null]');

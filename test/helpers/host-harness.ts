@@ -7,7 +7,8 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { quoteTxt, unquoteTxtStrings } from '../../src/dns-hosts/txt.js';
-import type { HostRecord } from '../../src/dns-hosts/types.js';
+import type { ApplyReport, DnsHostWriter, HostChange, HostRecord, HostZone } from '../../src/dns-hosts/types.js';
+import { nameOf } from '../../src/dns-hosts/pin.js';
 import type { HostHarness } from '../contract/dns-host.js';
 import { startCloudflareEmulator, type CloudflareEmulator } from '../emulators/cloudflare.js';
 import type { DnsHostEmulator } from '../emulators/dns-host-types.js';
@@ -80,6 +81,7 @@ export function nsupdate(named: RunningServer, key: string, zone: string, lines:
 export function rdataText(r: HostRecord): string {
   if (r.type === 'TXT') return quoteTxt(r.value);
   if (r.type === 'MX') return `${r.priority ?? 10} ${r.value}.`;
+  if (r.type === 'A' || r.type === 'AAAA') return r.value;
   return `${r.value}.`;
 }
 
@@ -100,7 +102,7 @@ export function axfr(named: RunningServer, key: string, zone: string): HostRecor
     const base = { name, type, ttl: Number(ttl), priority: null };
     if (type === 'TXT') return [{ ...base, value: unquoteTxtStrings(data)! }];
     if (type === 'MX') { const [p, x] = data.split(/\s+/); return [{ ...base, priority: Number(p), value: x!.toLowerCase().replace(/\.$/, '') }]; }
-    if (type === 'CNAME' || type === 'A') return [{ ...base, value: data.toLowerCase().replace(/\.$/, '') }];
+    if (type === 'CNAME' || type === 'A' || type === 'AAAA') return [{ ...base, value: data.toLowerCase().replace(/\.$/, '') }];
     return [];
   });
 }
@@ -124,3 +126,41 @@ export function bindHarness(named: RunningServer, key: string, keyEnv: string, e
 /** A host record as writers take it: MX priority 10, TTL 300, unless `over` says otherwise. */
 export const hostRecord = (type: string, name: string, value: string, over: Partial<HostRecord> = {}): HostRecord =>
   ({ type, name, value, priority: type === 'MX' ? 10 : null, ttl: 300, ...over });
+
+// --- Pins ------------------------------------------------------------------------------------------
+
+/** A change as a test writes it: `seen` given when the test pins it itself, else filled at apply. */
+export type LooseChange =
+  | { kind: 'create'; record: HostRecord; seen?: HostRecord[] }
+  | { kind: 'update'; from: HostRecord; to: HostRecord; seen?: HostRecord[] };
+
+export interface PinningWriter extends Omit<DnsHostWriter, 'apply'> {
+  apply(zone: HostZone, changes: LooseChange[]): Promise<ApplyReport>;
+  /** The writer underneath (its apply takes pinned changes only). */
+  inner: DnsHostWriter;
+}
+
+/**
+ * For tests of single writer calls: each change without `seen` is pinned, in place (reports hold
+ * the same objects), to what its name holds at the start of apply — as a plan made just then
+ * would. Tests of the pins themselves pass `seen` (or use `pinNow` before changing the zone).
+ */
+export function pinAtApply(w: DnsHostWriter): PinningWriter {
+  return {
+    id: w.id, capabilities: w.capabilities, inner: w,
+    findZone: (name) => w.findZone(name),
+    listRecords: (zone, names) => w.listRecords(zone, names),
+    async apply(zone, changes) {
+      await pinNow(w, zone, changes.filter((c) => !c.seen));
+      return w.apply(zone, changes as HostChange[]);
+    },
+  };
+}
+
+/** Pin `changes` in place to what their names hold now (all types), and return them. */
+export async function pinNow(w: DnsHostWriter, zone: HostZone, changes: LooseChange[]): Promise<HostChange[]> {
+  const names = [...new Set(changes.map((c) => nameOf(c as HostChange)))];
+  const now = names.length ? await w.listRecords(zone, names) : [];
+  for (const c of changes) c.seen = now.filter((r) => r.name === nameOf(c as HostChange));
+  return changes as HostChange[];
+}

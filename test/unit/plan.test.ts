@@ -18,7 +18,7 @@ describe('computePlan', () => {
     const p = computePlan(desired, [], [], 3600);
     expect(p.entries.every((e) => e.action === 'create')).toBe(true);
     expect(planChanges(p)).toHaveLength(4);
-    expect(planChanges(p)[1]).toEqual({ kind: 'create', record: { type: 'MX', name: `bounce.${D}`, value: 'feedback-smtp.us-east-1.amazonses.com', priority: 10, ttl: 3600 } });
+    expect(planChanges(p)[1]).toEqual({ kind: 'create', record: { type: 'MX', name: `bounce.${D}`, value: 'feedback-smtp.us-east-1.amazonses.com', priority: 10, ttl: 3600 }, seen: [] });
   });
 
   it('a second run over the applied records changes nothing', () => {
@@ -28,12 +28,24 @@ describe('computePlan', () => {
     expect(planChanges(p)).toEqual([]);
   });
 
+  it('pins each change to everything its name held at plan time, of every type', () => {
+    const a = host('A', `bounce.${D}`, '192.0.2.1');
+    const note = host('TXT', `bounce.${D}`, 'note=keep');
+    const elsewhere = host('TXT', `other.${D}`, 'x=y');
+    const changes = planChanges(computePlan(desired, [a, note, elsewhere], [], 3600));
+    expect(changes.length).toBeGreaterThan(1);
+    for (const c of changes) {
+      const name = c.kind === 'create' ? c.record.name : c.to.name;
+      expect(c.seen).toEqual(name === `bounce.${D}` ? [a, note] : []);
+    }
+  });
+
   it('merges the include into an existing SPF instead of adding a second v=spf1', () => {
     const spf = host('TXT', `bounce.${D}`, 'v=spf1 include:sendgrid.net -all');
     const p = computePlan(desired, [spf], [], 3600);
     const e = p.entries.find((x) => x.record.purpose === 'mail-from-spf')!;
     expect(e.action).toBe('update');
-    expect(e.change).toEqual({ kind: 'update', from: spf, to: { ...spf, value: 'v=spf1 include:sendgrid.net include:amazonses.com -all' } });
+    expect(e.change).toEqual({ kind: 'update', from: spf, to: { ...spf, value: 'v=spf1 include:sendgrid.net include:amazonses.com -all' }, seen: [spf] });
   });
 
   it('an SPF that already includes the provider is unchanged; two SPF records are a conflict', () => {

@@ -49,12 +49,13 @@ describe('renderers escape outside text themselves', () => {
     const host = (value: string): HostRecord => ({ type: 'TXT', name: `bounce${HOSTILE}.acme.test`, value, priority: null, ttl: 300 });
     const plan: Plan = {
       entries: [
-        { action: 'update', record: rec({ purpose: 'mail-from-spf', type: 'TXT', name: 'bounce.acme.test', value: 'v=spf1 -all' }), existing: host(HOSTILE), change: { kind: 'update', from: host(HOSTILE), to: host(`${HOSTILE} merged`) }, reason: `because ${HOSTILE}`, fix: `fix ${HOSTILE}` },
+        { action: 'update', record: rec({ purpose: 'mail-from-spf', type: 'TXT', name: 'bounce.acme.test', value: 'v=spf1 -all' }), existing: host(HOSTILE), change: { kind: 'update', from: host(HOSTILE), to: host(`${HOSTILE} merged`), seen: [host(HOSTILE)] }, reason: `because ${HOSTILE}`, fix: `fix ${HOSTILE}` },
       ],
       untouched: [host(HOSTILE)],
     };
     expectInert(renderPlan(plan, 'Cloudflare', `acme${HOSTILE}.test`, 1));
-    expectInert(renderApply({ applied: [{ kind: 'create', record: host(HOSTILE) }], failed: { change: { kind: 'create', record: host(HOSTILE) }, error: new Error(`host said ${HOSTILE}`) }, skipped: [{ kind: 'create', record: host(HOSTILE) }] }, 1));
+    const create = { kind: 'create' as const, record: host(HOSTILE), seen: [] };
+    expectInert(renderApply({ applied: [create], conflicts: [{ change: create, error: new MailsetupError("HOST_CONFLICT", `zone now holds ${HOSTILE}`) }], failed: { change: create, error: new Error(`host said ${HOSTILE}`) }, skipped: [create] }, 1));
   });
 
   it('records: table (widths measured on escaped text), CSV, and the zone file', async () => {

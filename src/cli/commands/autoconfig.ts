@@ -5,7 +5,8 @@ import { loadWriter, parseHostId } from '../../dns-hosts/index.js';
 import { detectHost } from '../../dns-hosts/detect.js';
 import { discoverAuthoritative } from '../../dns/authoritative.js';
 import type { HostId } from '../../dns-hosts/types.js';
-import { renderApply, renderPlan, planDocument } from '../../render/plan.js';
+import { applyDocument, renderApply, renderPlan, planDocument } from '../../render/plan.js';
+import { RERUN_HINT } from '../../dns-hosts/pin.js';
 import { renderVerify, verifyDocument } from '../../render/verify.js';
 import { verifyExitCode } from '../../core/verify.js';
 import { recheck, type ProviderCheck } from '../../core/recheck.js';
@@ -46,8 +47,8 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   const store = ctx.store();
   await store.read(); // a broken state file is reported before anything touches the network
   const hostId = await chooseHost(ctx, domain, options.dns as string | undefined);
-  const writer = await (await loadWriter(hostId))({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, debug: (l) => ctx.out.debug(l) });
   const resolver = ctx.dns.lookupVia(ctx.resolvers, true);
+  const writer = await (await loadWriter(hostId))({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, debug: (l) => ctx.out.debug(l), lookup: resolver, authoritative: ctx.authoritative });
   const planned = await planAutoconfig(domain, { store, writer, resolver, ttl });
   const changes = planChanges(planned.plan);
   const conflicts = planned.plan.entries.filter((e) => e.action === 'conflict').length;
@@ -66,16 +67,24 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
       throw new MailsetupError('CONFIRMATION_REQUIRED', 'not confirmed; nothing was written', { hint: 'Answer y, or pass --yes.' });
     }
     const result = await applyAutoconfig(planned, { store, writer, dns: ctx.dns, authoritative: ctx.authoritative, resolver, waitMs: 60_000 });
-    doc.applied = result.report.applied;
-    doc.failed = result.report.failed ? { change: result.report.failed.change, error: result.report.failed.error.message } : null;
-    doc.skipped = result.report.skipped;
+    Object.assign(doc, applyDocument(result.report));
     doc.serial = result.serial;
     if (!ctx.out.json) for (const l of renderApply(result.report, ctx.out.colorLevel)) ctx.out.line(l);
+    if (result.report.conflicts.length > 0 && !result.report.failed) {
+      // The zone moved under the plan: what was written (if anything) is recorded; the rest needs a fresh plan.
+      const { applied, conflicts, skipped } = result.report;
+      const names = [...new Set(conflicts.map((x) => (x.change.kind === 'create' ? x.change.record.name : x.change.to.name)))];
+      const err = new MailsetupError('HOST_CONFLICT',
+        `${names.join(', ')} changed since the plan was made: ${conflicts.length} change(s) refused, nothing written there; ${applied.length} applied, ${skipped.length} not attempted${writer.capabilities.atomicBatch ? ' (this host applies all or nothing)' : ''}`,
+        { hint: RERUN_HINT });
+      if (ctx.out.json) { doc.error = { code: err.code, message: err.message, hint: err.hint }; ctx.out.document(doc); return err.exitCode; }
+      throw err;
+    }
     if (result.report.failed) {
       const e = result.report.failed.error;
       const applied = result.report.applied.length;
       const err = new MailsetupError(e instanceof MailsetupError ? e.code : 'PROVIDER_UNAVAILABLE',
-        `the DNS host stopped at change ${applied + 1} of ${changes.length}: ${applied} applied (listed above), ${1 + result.report.skipped.length} not`,
+        `the DNS host stopped at change ${changes.indexOf(result.report.failed.change) + 1} of ${changes.length}: ${applied} applied (listed above), ${1 + result.report.skipped.length} not${result.report.conflicts.length ? `, ${result.report.conflicts.length} refused because the zone changed at their names (HOST_CONFLICT)` : ''}`,
         { hint: `${e instanceof MailsetupError && e.hint ? e.hint + ' ' : ''}Run autoconfig again: what was applied is recorded and will show as unchanged.` });
       if (ctx.out.json) { doc.error = { code: err.code, message: err.message, hint: err.hint }; ctx.out.document(doc); return err.exitCode; }
       throw err;

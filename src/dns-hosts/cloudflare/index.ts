@@ -2,11 +2,15 @@
  * Cloudflare as a DnsHostWriter (registrars.md §1). Records have ids, so a write touches exactly
  * one record: a create is one POST (never an upsert: Cloudflare keeps several TXT at one name), an
  * update re-reads the record it replaces and PATCHes it only if it still holds what the plan saw.
- * Mail records are DNS-only (`proxied: false` on every CNAME we write).
+ * Pins: before each write the name is re-read (all types) and compared with the plan (apply.ts).
+ * The API has no conditional write (no If-Match), so the window between that read and the write is
+ * the best it allows; an update addresses the record by its id, never by name and value. Cloudflare
+ * itself refuses a CNAME beside other data (81053/81054). Mail records are DNS-only.
  */
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
 import { applySequentially } from '../apply.js';
+import { RERUN_HINT } from '../pin.js';
 import type { DnsHostWriter, HostCapabilities, HostChange, HostFactory, HostRecord, HostZone } from '../types.js';
 import { createCloudflareApi } from './api.js';
 import type { CloudflareApi } from './api.js';
@@ -17,11 +21,12 @@ const capabilities: HostCapabilities = {
   proxy: true, // a proxied CNAME answers with Cloudflare's A/AAAA and hides the target: DKIM breaks
   rrsetWrites: false, // one record per id; siblings at a name are separate records
   minTtl: 60, // or 1 = automatic
+  atomicBatch: false, // one request per record
 };
 
 function conflict(from: HostRecord, why: string): MailsetupError {
-  return new MailsetupError('DOMAIN_EXISTS', `${describe(from)} changed at Cloudflare since it was read (${why}); nothing was overwritten`, {
-    hint: 'Run the command again to plan against what the zone holds now.',
+  return new MailsetupError('HOST_CONFLICT', `${describe(from)} changed at Cloudflare since the plan was made (${why}); nothing was written at ${normaliseName(from.name)}`, {
+    hint: RERUN_HINT,
   });
 }
 
@@ -74,7 +79,10 @@ export const createCloudflareWriter: HostFactory = async (ctx) => {
       return lists.flat().map(fromCloudflare).filter((r) => wanted.includes(r.name));
     },
     async apply(zone, changes) {
-      return applySequentially(changes, (change) => applyOne(api, zone, change));
+      return applySequentially(changes, {
+        read: async (name) => (await api.recordsAt(zone.id, name)).map(fromCloudflare).filter((r) => r.name === name),
+        write: (change) => applyOne(api, zone, change),
+      });
     },
   };
   return writer;

@@ -3,14 +3,19 @@
  * domain, host, type and value, and updates select the old record by its value exactly as the API
  * returned it (`raw`), so that is kept next to the normalised value. Search answers are an object
  * of numbered entries plus string counts (registrars.md §3.2); whether `host` comes back relative
- * (`_dmarc`, `@`) or fully qualified is not documented, so both are read.
+ * (`_dmarc`, `@`) or fully qualified is not documented, so both are read. Search takes one type per
+ * call, so listing a name means one search per type the API knows (A, AAAA, CNAME, MX, NS, TXT, SRV).
  */
 import { normaliseName } from '../../model/record.js';
 import { unquoteTxtStrings } from '../txt.js';
 import type { HostRecord } from '../types.js';
 
-export type RcType = 'TXT' | 'CNAME' | 'MX';
-export const RC_TYPES: readonly RcType[] = ['TXT', 'CNAME', 'MX'];
+/** Every type `search-records` takes (its `type` is required: there is no "all types" search). */
+export type RcType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'NS' | 'TXT' | 'SRV';
+export const RC_SEARCH_TYPES: readonly RcType[] = ['A', 'AAAA', 'CNAME', 'MX', 'NS', 'TXT', 'SRV'];
+/** The types the writer writes (one add/update endpoint each). */
+export type RcWriteType = 'TXT' | 'CNAME' | 'MX';
+export const RC_WRITE_TYPES: readonly RcWriteType[] = ['TXT', 'CNAME', 'MX'];
 
 /** KB default TTL, and the lowest one known clients send (lower values are unverified). */
 export const DEFAULT_TTL = 14400;
@@ -52,7 +57,13 @@ function toRecord(entry: Record<string, unknown>, zone: string, type: RcType): R
   const ttl = ttlText !== null && /^\d+$/.test(ttlText) ? Number(ttlText) : null;
   const base = { type, name: qualifyHost(host, zone), ttl, raw };
   if (type === 'TXT') return { ...base, value: txtValue(raw), priority: null };
-  if (type === 'CNAME') return { ...base, value: normaliseName(raw), priority: null };
+  if (type === 'CNAME' || type === 'NS') return { ...base, value: normaliseName(raw), priority: null };
+  if (type === 'A' || type === 'AAAA') return { ...base, value: raw.trim().toLowerCase(), priority: null };
+  if (type === 'SRV') {
+    // Kept as the API spells it, with its priority/port/weight fields when present: compared, never written.
+    const extra = ['priority', 'weight', 'port'].map((f) => str(entry[f])).filter((x): x is string => x !== null);
+    return { ...base, value: [...extra, raw].join(' '), priority: null };
+  }
   // MX: a separate `priority` field when there is one, else a leading "10 " in the value.
   const inline = /^(\d+)\s+(\S+)$/.exec(raw.trim());
   const p = str(entry.priority);
@@ -84,4 +95,5 @@ export function sameRecord(a: HostRecord, b: HostRecord): boolean {
   return normaliseName(a.value) === normaliseName(b.value);
 }
 
-export const hostRecord = ({ raw: _raw, ...r }: RcRecord): HostRecord => r;
+/** The API's spelling stays in `raw`: an update selects the old record by it. */
+export const hostRecord = (r: RcRecord): HostRecord => r;

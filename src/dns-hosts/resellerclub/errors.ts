@@ -103,10 +103,3 @@ export function toMailsetupError(error: unknown, what: string, secrets: string[]
   if (status >= 500) return new MailsetupError('PROVIDER_UNAVAILABLE', `ResellerClub failed while ${what} (${text}), after retries`, { hint: 'Try again later.' });
   return new MailsetupError('USAGE', `ResellerClub refused the request while ${what} (${text})`);
 }
-
-/** The zone changed between the plan and this write: nothing was written for the change. */
-export function conflictError(what: string, detail: string): MailsetupError {
-  return new MailsetupError('VERIFICATION_FAILED', `${what} changed since the plan was made (${detail}); nothing was written for this change`, {
-    hint: 'Someone else edited the zone meanwhile. Run autoconfig again to plan against the zone as it is now.',
-  });
-}

@@ -1,9 +1,12 @@
 /**
  * The ResellerClub (LogicBoxes) writer. Records have no ids: each is addressed by domain, host and
- * current value, with one endpoint per type (`dns/manage/add-txt-record.json`, `update-…`). The
- * API has no conditional writes, so every change first re-reads the records at its name and refuses
- * (as a conflict) when the zone no longer matches what the plan assumed; the window between that read
- * and the write is the best this API allows. A write whose answer is lost is checked by reading back.
+ * current value, with one endpoint per type (`dns/manage/add-txt-record.json`, `update-…`). Listing
+ * a name searches every type the API has (A, AAAA, CNAME, MX, NS, TXT, SRV): a CNAME must never be
+ * created beside an A the writer did not look for. The API has no conditional writes, so every
+ * change first re-reads its name (all types) and refuses it as HOST_CONFLICT when the name no
+ * longer holds what the plan saw (apply.ts); the window between that read and the write is the best
+ * this API allows. An update selects the old record by its value exactly as that re-read spelled
+ * it. A write whose answer is lost is checked by reading back.
  */
 import { getDomain } from 'tldts';
 import { MailsetupError } from '../../errors.js';
@@ -12,20 +15,22 @@ import { withRetries } from '../../providers/retry.js';
 import { applySequentially } from '../apply.js';
 import type { ApplyReport, DnsHostWriter, HostChange, HostContext, HostFactory, HostRecord, HostZone } from '../types.js';
 import { ResellerclubApi, resolveBaseUrl } from './api.js';
-import { DEFAULT_TTL, hostParam, hostRecord, MIN_TTL, parseSearch, RC_TYPES, sameRecord } from './convert.js';
-import type { RcRecord, RcType } from './convert.js';
-import { classify, conflictError, isDomainAnswer, KEY_ENV, missingCredential, RcFailure, said, toMailsetupError, USERID_ENV } from './errors.js';
+import { DEFAULT_TTL, hostParam, hostRecord, MIN_TTL, parseSearch, RC_SEARCH_TYPES, RC_WRITE_TYPES, sameRecord } from './convert.js';
+import type { RcRecord, RcType, RcWriteType } from './convert.js';
+import { hostConflict } from '../pin.js';
+import { classify, isDomainAnswer, KEY_ENV, missingCredential, RcFailure, said, toMailsetupError, USERID_ENV } from './errors.js';
 
 const PAGE_SIZE = 50;
 const MAX_PAGES = 200;
-const kindPrefix = (v: string): string | null => (/^v=spf1(\s|$)/i.test(v) ? 'v=spf1' : /^v=dmarc1\s*;?/i.test(v) ? 'v=DMARC1' : null);
 
 interface Client { api: ResellerclubApi; secrets: string[] }
 
 class ResellerclubWriter implements DnsHostWriter {
   readonly id = 'resellerclub' as const;
-  readonly capabilities = { proxy: false, rrsetWrites: false, minTtl: MIN_TTL };
+  readonly capabilities = { proxy: false, rrsetWrites: false, minTtl: MIN_TTL, atomicBatch: false };
   private client: Client | null = null;
+  /** The last re-read of each name (apply): an update quotes the old value as the API spelled it there. */
+  private readonly lastRead = new Map<string, RcRecord[]>();
 
   constructor(private readonly ctx: HostContext) {}
 
@@ -59,18 +64,16 @@ class ResellerclubWriter implements DnsHostWriter {
     }
   }
 
-  /** One search page: `dns/manage/search-records.json`. */
-  private async page(zone: string, type: RcType | 'NS', pageNo: number, size: number): Promise<unknown> {
-    return (await this.retried((api) => api.get('dns/manage/search-records.json', {
-      'domain-name': zone, type, 'no-of-records': String(size), 'page-no': String(pageNo),
-    })));
+  /** One search page: `dns/manage/search-records.json` (one attempt: callers retry, once). */
+  private page(api: ResellerclubApi, zone: string, type: RcType, pageNo: number, size: number): Promise<unknown> {
+    return api.get('dns/manage/search-records.json', { 'domain-name': zone, type, 'no-of-records': String(size), 'page-no': String(pageNo) });
   }
 
   /** Every record of `type` in the zone (the `host` filter's semantics are undocumented, so none is used). */
   private async search(zone: string, type: RcType): Promise<RcRecord[]> {
     const out: RcRecord[] = [];
     for (let pageNo = 1; pageNo <= MAX_PAGES; pageNo++) {
-      const body = await this.call(`listing ${type} records of ${zone}`, () => this.page(zone, type, pageNo, PAGE_SIZE));
+      const body = await this.call(`listing ${type} records of ${zone}`, (api) => this.page(api, zone, type, pageNo, PAGE_SIZE));
       const page = parseSearch(body, zone, type);
       if (!page) throw new MailsetupError('PROVIDER_UNAVAILABLE', `ResellerClub answered the ${type} search of ${zone} in an unexpected shape`);
       out.push(...page.records);
@@ -85,7 +88,7 @@ class ResellerclubWriter implements DnsHostWriter {
     const zone = getDomain(n) ?? n;
     const { api, secrets } = this.get();
     try {
-      await this.page(zone, 'NS', 1, 10);
+      await this.retried((api) => this.page(api, zone, 'NS', 1, 10));
     } catch (e) {
       const err = toMailsetupError(e, `looking up ${zone}`, secrets, api.baseUrl);
       if (e instanceof RcFailure && isDomainAnswer(e, zone) && err instanceof MailsetupError && err.code !== 'DOMAIN_NOT_FOUND') {
@@ -99,10 +102,14 @@ class ResellerclubWriter implements DnsHostWriter {
     return { name: zone, id: zone };
   }
 
+  /** Every record at the names, of every type the API can search. */
+  private async every(zone: string, names: Set<string>): Promise<RcRecord[]> {
+    const all = await Promise.all(RC_SEARCH_TYPES.map((t) => this.search(zone, t)));
+    return all.flat().filter((r) => names.has(r.name));
+  }
+
   async listRecords(zone: HostZone, names: string[]): Promise<HostRecord[]> {
-    const wanted = new Set(names.map(normaliseName));
-    const all = await Promise.all(RC_TYPES.map((t) => this.search(zone.name, t)));
-    return all.flat().filter((r) => wanted.has(r.name)).map(hostRecord);
+    return (await this.every(zone.name, new Set(names.map(normaliseName)))).map(hostRecord);
   }
 
   private async at(zone: string, name: string, type: RcType): Promise<RcRecord[]> {
@@ -123,23 +130,14 @@ class ResellerclubWriter implements DnsHostWriter {
 
   private async applyOne(zone: string, change: HostChange): Promise<void> {
     const rec = change.kind === 'create' ? change.record : change.to;
-    const type = rec.type as RcType;
-    if (!RC_TYPES.includes(type)) throw new MailsetupError('PROVIDER_UNSUPPORTED', `the ResellerClub writer writes TXT, CNAME and MX records, not ${rec.type}`);
+    const type = rec.type as RcWriteType;
+    if (!RC_WRITE_TYPES.includes(type)) throw new MailsetupError('PROVIDER_UNSUPPORTED', `the ResellerClub writer writes TXT, CNAME and MX records, not ${rec.type}`);
     const name = normaliseName(rec.name);
     const host = hostParam(name, zone);
     const what = `${type} at ${name}`;
     const ttl = String(Math.max(rec.ttl ?? DEFAULT_TTL, MIN_TTL));
     const mx: Record<string, string> = type === 'MX' ? { priority: String(rec.priority ?? 10) } : {};
-    const current = await this.at(zone, name, type);
     if (change.kind === 'create') {
-      if (current.some((r) => sameRecord(r, rec))) throw conflictError(what, 'the record exists already');
-      const prefix = type === 'TXT' ? kindPrefix(rec.value) : null;
-      const rival = prefix ? current.find((r) => kindPrefix(r.value) === prefix) : undefined;
-      if (rival) throw conflictError(what, `a ${prefix} record appeared there: "${rival.value.slice(0, 80)}"`);
-      const clash = type === 'CNAME'
-        ? [...current, ...(await this.at(zone, name, 'TXT')), ...(await this.at(zone, name, 'MX'))]
-        : await this.at(zone, name, 'CNAME');
-      if (clash.length > 0) throw conflictError(what, type === 'CNAME' ? 'the name holds other records now' : 'the name is a CNAME now');
       await this.write(`adding ${what}`, `dns/manage/add-${type.toLowerCase()}-record.json`, { 'domain-name': zone, host, value: rec.value, ttl, ...mx },
         async () => (await this.at(zone, name, type)).some((r) => sameRecord(r, rec)));
       return;
@@ -147,9 +145,9 @@ class ResellerclubWriter implements DnsHostWriter {
     if (normaliseName(change.from.name) !== name || change.from.type !== type) {
       throw new MailsetupError('INTERNAL', `an update must keep the name and type (${change.from.type} ${change.from.name} → ${type} ${name})`);
     }
-    // Select the old record by its value exactly as the API spelled it (it may have re-quoted a TXT).
-    const stored = current.find((r) => sameRecord(r, change.from));
-    if (!stored) throw conflictError(what, `"${change.from.value.slice(0, 80)}" is no longer there`);
+    // Select the old record by its value exactly as the API spelled it just now (it may re-quote a TXT).
+    const stored = (this.lastRead.get(name) ?? []).find((r) => sameRecord(r, change.from));
+    if (!stored) throw hostConflict(name, null, `"${change.from.value.slice(0, 80)}" is no longer there`);
     await this.write(`updating ${what}`, `dns/manage/update-${type.toLowerCase()}-record.json`,
       { 'domain-name': zone, host, 'current-value': stored.raw, 'new-value': rec.value, ttl, ...mx },
       async () => {
@@ -159,7 +157,14 @@ class ResellerclubWriter implements DnsHostWriter {
   }
 
   async apply(zone: HostZone, changes: HostChange[]): Promise<ApplyReport> {
-    return applySequentially(changes, (change) => this.applyOne(zone.name, change));
+    return applySequentially(changes, {
+      read: async (name) => {
+        const now = await this.every(zone.name, new Set([name]));
+        this.lastRead.set(name, now);
+        return now.map(hostRecord);
+      },
+      write: (change) => this.applyOne(zone.name, change),
+    });
   }
 }
 

@@ -81,10 +81,11 @@ export async function createRoute53Api(ctx: HostContext): Promise<Route53Api> {
         HostedZoneId: zoneId,
         ChangeBatch: {
           Comment: 'mailsetup',
-          Changes: writes.map((w) => ({
-            Action: w.action,
-            ResourceRecordSet: { Name: toWireName(w.name), Type: w.type as never, TTL: w.ttl, ResourceRecords: w.values.map((Value) => ({ Value })) },
-          })),
+          // REPLACE is DELETE (exactly the set as read) then CREATE: the batch fails if the set changed meanwhile.
+          Changes: writes.flatMap((w) => [
+            ...(w.old ? [{ Action: 'DELETE' as const, ResourceRecordSet: { Name: toWireName(w.name), Type: w.type as never, TTL: w.old.ttl, ResourceRecords: w.old.values.map((Value) => ({ Value })) } }] : []),
+            { Action: 'CREATE' as const, ResourceRecordSet: { Name: toWireName(w.name), Type: w.type as never, TTL: w.ttl, ResourceRecords: w.values.map((Value) => ({ Value })) } },
+          ]),
         },
       }), { abortSignal }));
       return { id: out.ChangeInfo?.Id ?? '', status: out.ChangeInfo?.Status ?? 'PENDING' };

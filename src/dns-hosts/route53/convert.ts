@@ -9,6 +9,7 @@ import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
 import type { HostChange, HostRecord } from '../types.js';
 import { quoteTxt, unquoteTxtStrings } from '../txt.js';
+import { RERUN_HINT } from '../pin.js';
 
 /** An RRset as read, name normalised, values in wire form. */
 export interface R53RRset {
@@ -23,13 +24,19 @@ export interface R53RRset {
 }
 
 export interface RRsetWrite {
-  action: 'CREATE' | 'UPSERT';
+  /**
+   * CREATE a new RRset (fails if one appeared), or REPLACE one: DELETE it with exactly the values and
+   * TTL read, then CREATE the new one, in the same batch — the DELETE fails if the set changed.
+   */
+  action: 'CREATE' | 'REPLACE';
   name: string;
   type: string;
   ttl: number;
   values: string[];
   /** Indexes (into the apply's changes) this write carries. */
   changes: number[];
+  /** REPLACE: the RRset as read, wire values verbatim. */
+  old?: { ttl: number; values: string[] };
 }
 
 export const DEFAULT_TTL = 300;
@@ -63,7 +70,7 @@ export function fromWireValue(type: string, wire: string): { value: string; prio
 
 export function rrsetToRecords(rs: R53RRset): HostRecord[] {
   if (rs.alias !== undefined) return [{ type: rs.type, name: rs.name, value: normaliseName(rs.alias), priority: null, ttl: null }];
-  return rs.values.map((w) => ({ type: rs.type, name: rs.name, ...fromWireValue(rs.type, w), ttl: rs.ttl }));
+  return rs.values.map((w) => ({ type: rs.type, name: rs.name, ...fromWireValue(rs.type, w), ttl: rs.ttl, raw: w }));
 }
 
 const key = (name: string, type: string) => `${normaliseName(name)}|${type.toUpperCase()}`;
@@ -75,12 +82,10 @@ function sameValue(type: string, wire: string, r: HostRecord): boolean {
 }
 
 function conflict(r: HostRecord, why: string): MailsetupError {
-  return new MailsetupError('DOMAIN_EXISTS', `${r.type.toUpperCase()} ${r.name}: ${why}; nothing was overwritten`, {
-    hint: 'Run the command again to plan against what the zone holds now.',
-  });
+  return new MailsetupError('HOST_CONFLICT', `${r.type.toUpperCase()} ${r.name}: ${why}; nothing was written at ${normaliseName(r.name)}`, { hint: RERUN_HINT });
 }
 
-interface Working { existed: boolean; ttl: number | null; values: Array<{ wire: string; ours: boolean }>; dirty: boolean; lastTtl: number | null; changes: number[]; special: boolean }
+interface Working { existed: boolean; ttl: number | null; read: string[]; values: Array<{ wire: string; ours: boolean }>; dirty: boolean; lastTtl: number | null; changes: number[]; special: boolean }
 
 export interface MergeResult {
   writes: RRsetWrite[];
@@ -92,15 +97,16 @@ export interface MergeResult {
 
 /**
  * Apply `changes` in order to the RRsets read from the zone. An update must find its `from`
- * value; a CNAME must stand alone at its name. A new RRset is CREATEd (so a concurrent writer
- * makes the batch fail rather than be clobbered), an existing one UPSERTed with every sibling.
+ * value; a CNAME must stand alone at its name. A new RRset is CREATEd, an existing one REPLACEd
+ * (DELETE with the values read + CREATE with every sibling), so a concurrent writer makes the whole
+ * batch fail rather than be clobbered.
  */
 export function mergeChanges(current: R53RRset[], changes: HostChange[]): MergeResult {
   const sets = new Map<string, Working>();
   for (const rs of current) {
     const k = key(rs.name, rs.type);
     const special = rs.alias !== undefined || rs.setIdentifier !== undefined || sets.get(k)?.special === true;
-    sets.set(k, { existed: true, ttl: rs.ttl, values: rs.values.map((wire) => ({ wire, ours: false })), dirty: false, lastTtl: null, changes: [], special });
+    sets.set(k, { existed: true, ttl: rs.ttl, read: [...rs.values], values: rs.values.map((wire) => ({ wire, ours: false })), dirty: false, lastTtl: null, changes: [], special });
   }
   const typesAt = (name: string) => [...sets.entries()].filter(([k, w]) => k.startsWith(`${normaliseName(name)}|`) && (w.values.length > 0 || w.special)).map(([k]) => k.split('|')[1]!);
   const unchanged: number[] = [];
@@ -114,7 +120,7 @@ export function mergeChanges(current: R53RRset[], changes: HostChange[]): MergeR
       if (change.kind === 'update' && key(change.from.name, change.from.type) !== k) {
         throw new MailsetupError('INTERNAL', `An update must keep name and type (${change.from.type} ${change.from.name} → ${type} ${rec.name})`);
       }
-      const w = sets.get(k) ?? { existed: false, ttl: null, values: [], dirty: false, lastTtl: null, changes: [], special: false };
+      const w = sets.get(k) ?? { existed: false, ttl: null, read: [], values: [], dirty: false, lastTtl: null, changes: [], special: false };
       if (w.special) throw conflict(rec, 'the name holds an alias or routing-policy record set, which mailsetup does not rewrite');
       const others = typesAt(rec.name).filter((t) => t !== type);
       if (type === 'CNAME' && others.length > 0) throw conflict(rec, `a CNAME cannot sit beside ${others.join(', ')} records`);
@@ -148,20 +154,23 @@ export function mergeChanges(current: R53RRset[], changes: HostChange[]): MergeR
     // The RRset has one TTL: ours when every value is ours, else the siblings' (not ours to change).
     const allOurs = w.values.every((v) => v.ours);
     const ttl = (allOurs ? w.lastTtl ?? w.ttl : w.ttl ?? w.lastTtl) ?? DEFAULT_TTL;
-    writes.push({ action: w.existed ? 'UPSERT' : 'CREATE', name, type, ttl, values: w.values.map((v) => v.wire), changes: w.changes });
+    const values = w.values.map((v) => v.wire);
+    writes.push(w.existed && w.ttl !== null
+      ? { action: 'REPLACE', name, type, ttl, values, changes: w.changes, old: { ttl: w.ttl, values: w.read } }
+      : { action: 'CREATE', name, type, ttl, values, changes: w.changes });
   }
   return { writes, unchanged, stopped };
 }
 
-/** Route 53 limits per ChangeBatch: 1000 values (an UPSERT counts twice) and 32,000 characters. */
+/** Route 53 limits per ChangeBatch: 1000 values (an UPSERT or DELETE+CREATE counts twice) and 32,000 characters. */
 export function toBatches(writes: RRsetWrite[]): RRsetWrite[][] {
   const batches: RRsetWrite[][] = [];
   let cur: RRsetWrite[] = [];
   let count = 0;
   let chars = 0;
   for (const w of writes) {
-    const n = w.values.length * (w.action === 'UPSERT' ? 2 : 1);
-    const c = w.values.reduce((s, v) => s + v.length, 0) * (w.action === 'UPSERT' ? 2 : 1);
+    const n = w.values.length + (w.old?.values.length ?? 0);
+    const c = [...w.values, ...(w.old?.values ?? [])].reduce((s, v) => s + v.length, 0);
     if (cur.length > 0 && (count + n > 1000 || chars + c > 32_000)) {
       batches.push(cur);
       cur = [];

@@ -1,16 +1,21 @@
 /**
- * Amazon Route 53 as a DnsHostWriter (registrars.md §2). Writes are RRset-wide, so apply reads the
- * RRsets at every name it touches, merges the changes in (sibling values kept), and sends them as
- * one ChangeBatch — Route 53 applies a batch atomically, all or nothing. The report follows from
- * that: a failed batch applied none of its changes; `failed` names the change Route 53 blamed (or
- * the batch's first) and every other change of the batch is `skipped`. After the batch, GetChange
- * is polled until INSYNC, within a bound.
+ * Amazon Route 53 as a DnsHostWriter (registrars.md §2). Writes are RRset-wide, so apply re-reads
+ * the RRsets at every name it touches, checks each name still holds what the plan saw (all types;
+ * any difference refuses the whole apply as HOST_CONFLICT, since the batch is all or nothing),
+ * merges the changes in (sibling values kept), and sends them as one ChangeBatch. The batch carries
+ * its own precondition: an existing RRset is DELETEd with exactly the values and TTL read, then
+ * CREATEd anew; a new one is CREATEd, which fails if it appeared — so an edit between our read and
+ * the batch makes Route 53 refuse the batch. (A record of another type appearing at the name then
+ * is not caught by Route 53, except a CNAME clash.) The report follows: a refused batch applied
+ * none of its changes. After the batch, GetChange is polled until INSYNC, within a bound.
  */
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
 import { realSleep } from '../../providers/retry.js';
-import type { ApplyReport, DnsHostWriter, HostCapabilities, HostChange, HostFactory } from '../types.js';
+import type { ApplyReport, DnsHostWriter, HostCapabilities, HostFactory } from '../types.js';
 import { zoneCandidates } from '../zone-candidates.js';
+import { emptyReport } from '../apply.js';
+import { byName, hostConflict, nameOf, pinDiff } from '../pin.js';
 import { createRoute53Api } from './api.js';
 import type { Route53Api } from './api.js';
 import type { R53RRset, RRsetWrite } from './convert.js';
@@ -18,14 +23,19 @@ import { fromWireName, fromWireValue, mergeChanges, rrsetToRecords, toBatches } 
 
 const capabilities: HostCapabilities = {
   proxy: false,
-  rrsetWrites: true, // UPSERT replaces the whole name+type: the writer merges sibling values itself
+  rrsetWrites: true, // a write replaces the whole name+type: the writer merges sibling values itself
   minTtl: 0,
+  atomicBatch: true, // one ChangeBatch per apply
 };
 
 /** Propagation to every Route 53 server usually takes under a minute; we wait at most this. */
 const INSYNC_BUDGET_MS = 120_000;
 
-const nameOf = (c: HostChange) => normaliseName(c.kind === 'create' ? c.record.name : c.to.name);
+/**
+ * Route 53's words when the batch met a zone other than the one read: a DELETE/CREATE precondition
+ * failed (the set changed meanwhile), or a CNAME we create now has company (a record appeared).
+ */
+const PRECONDITION = /but it (?:was not found|already exists)|values provided do not match|conflicts with other records/i;
 
 /** The change Route 53's message points at (`[name='x.', type='TXT']`, `DNS name x.`), else the batch's first. */
 function culprit(batch: RRsetWrite[], error: Error): number {
@@ -101,17 +111,26 @@ export const createRoute53Writer: HostFactory = async (ctx) => {
       return sets.flat().flatMap(rrsetToRecords);
     },
     async apply(zone, changes) {
-      if (changes.length === 0) return { applied: [], failed: null, skipped: [] };
+      if (changes.length === 0) return emptyReport();
       let current: R53RRset[];
       try {
         current = (await Promise.all([...new Set(changes.map(nameOf))].map((n) => api.rrsetsAt(zone.id, n)))).flat();
       } catch (e) {
-        return { applied: [], failed: { change: changes[0]!, error: e as Error }, skipped: changes.slice(1) };
+        return { ...emptyReport(), failed: { change: changes[0]!, error: e as Error }, skipped: changes.slice(1) };
       }
+      // Pins: every name as the plan saw it. One batch is all or nothing, so one stale name stops all.
+      const conflicts: ApplyReport['conflicts'] = [];
+      for (const [name, at] of byName(changes)) {
+        const diff = pinDiff(at[0]!.seen, current.filter((rs) => rs.name === name).flatMap(rrsetToRecords));
+        if (diff) { const error = hostConflict(name, diff); for (const change of at) conflicts.push({ change, error }); }
+      }
+      if (conflicts.length > 0) return { ...emptyReport(), conflicts, skipped: changes.filter((c) => !conflicts.some((x) => x.change === c)) };
       const merge = mergeChanges(current, changes);
       const done = new Set<number>(merge.unchanged);
-      let failure: { index: number; error: Error } | null = null;
-      for (const batch of toBatches(merge.writes)) {
+      // All or nothing: a change that cannot be merged stops the whole apply before anything is sent.
+      let failure: { index: number; error: Error } | null = merge.stopped;
+      if (failure) done.clear();
+      for (const batch of failure ? [] : toBatches(merge.writes)) {
         try {
           const info = await api.change(zone.id, batch);
           for (const w of batch) for (const i of w.changes) done.add(i);
@@ -122,14 +141,21 @@ export const createRoute53Writer: HostFactory = async (ctx) => {
             for (const w of batch) for (const i of w.changes) done.add(i);
             continue;
           }
-          failure = { index: culprit(batch, error), error };
+          const index = culprit(batch, error);
+          failure = {
+            index,
+            error: error instanceof MailsetupError && error.code === 'DOMAIN_INVALID' && PRECONDITION.test(error.message)
+              ? hostConflict(nameOf(changes[index]!), null, `Route 53 refused the batch: ${error.message.replace(/^Route 53 refused [^:]*: /, '')}`)
+              : error,
+          };
           break;
         }
       }
-      failure ??= merge.stopped;
-      const report: ApplyReport = { applied: [], failed: null, skipped: [] };
+      const report = emptyReport();
+      const refusedName = failure?.error instanceof MailsetupError && failure.error.code === 'HOST_CONFLICT' ? nameOf(changes[failure.index]!) : null;
       for (const [i, change] of changes.entries()) {
         if (done.has(i)) report.applied.push(change);
+        else if (refusedName !== null && nameOf(change) === refusedName) report.conflicts.push({ change, error: failure!.error as MailsetupError });
         else if (failure && i === failure.index) report.failed = { change, error: failure.error };
         else report.skipped.push(change);
       }

@@ -1,11 +1,15 @@
 /**
  * The zone-file DNS host: records kept in memory and served by the embedded DNS server, with an
  * optional propagation delay per write so the demo shows records appearing over a few seconds. Each
- * visible change bumps the SOA serial, as a real primary does.
+ * visible change bumps the SOA serial, as a real primary does. An apply is one step in memory, so it
+ * is atomic: every pinned name is checked first, and one stale name means nothing is written.
  */
 import type { ApplyReport, DnsHostWriter, HostChange, HostRecord, HostZone } from '../types.js';
 import type { ZoneData, ZoneRecord } from '../../dns/zone.js';
 import { sameRecord } from '../plan.js';
+import { emptyReport } from '../apply.js';
+import { byName, hostConflict, pinDiff } from '../pin.js';
+import { normaliseName } from '../../model/record.js';
 
 export interface ZonefileHost {
   writer: DnsHostWriter;
@@ -13,6 +17,10 @@ export interface ZonefileHost {
   zoneData(): ZoneData;
   /** Records waiting to become visible. */
   pending(): number;
+  /** What someone else writes to the zone (tests), visible at once. */
+  seed(record: HostRecord): void;
+  /** The records the zone holds now (SOA/NS aside). */
+  records(): HostRecord[];
   stop(): void;
 }
 
@@ -51,10 +59,19 @@ export function createZonefileHost(opts: {
 
   const writer: DnsHostWriter = {
     id: 'zonefile',
-    capabilities: { proxy: false, rrsetWrites: false, minTtl: 1 },
+    capabilities: { proxy: false, rrsetWrites: false, minTtl: 1, atomicBatch: true },
     async findZone(): Promise<HostZone> { return { name: opts.zone, id: opts.zone }; },
-    async listRecords(_zone, names) { return records.filter((r) => names.includes(r.name)).map((r) => ({ ...r })); },
+    async listRecords(_zone, names) {
+      const wanted = new Set(names.map(normaliseName));
+      return records.filter((r) => wanted.has(normaliseName(r.name))).map((r) => ({ ...r }));
+    },
     async apply(_zone, changes: HostChange[]): Promise<ApplyReport> {
+      const conflicts: ApplyReport['conflicts'] = [];
+      for (const [name, at] of byName(changes)) {
+        const diff = pinDiff(at[0]!.seen, records.filter((r) => normaliseName(r.name) === name));
+        if (diff) { const error = hostConflict(name, diff); for (const change of at) conflicts.push({ change, error }); }
+      }
+      if (conflicts.length > 0) return { ...emptyReport(), conflicts, skipped: changes.filter((c) => !conflicts.some((x) => x.change === c)) };
       changes.forEach((c, i) => {
         const apply = () => {
           if (c.kind === 'update') records = records.filter((r) => !sameRecord(r, c.from));
@@ -64,8 +81,12 @@ export function createZonefileHost(opts: {
         if (delay <= 0) apply(); else staged.push({ at: Date.now() + delay, apply });
       });
       if (!opts.delayMs) { serial++; opts.onChange(zoneData()); }
-      return { applied: changes, failed: null, skipped: [] };
+      return { ...emptyReport(), applied: changes };
     },
   };
-  return { writer, zoneData, pending: () => staged.length, stop: () => clearInterval(timer) };
+  return {
+    writer, zoneData, pending: () => staged.length, stop: () => clearInterval(timer),
+    seed(record) { records.push({ ...record }); serial++; opts.onChange(zoneData()); },
+    records: () => records.map((r) => ({ ...r })),
+  };
 }
