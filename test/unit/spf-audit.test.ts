@@ -157,7 +157,7 @@ describe('lookup counting (RFC 7208 §4.6.4)', () => {
 });
 
 describe('extra-cases.json context zones', () => {
-  const data = JSON.parse(readFileSync(new URL('../../../shared/conformance/spf/extra-cases.json', import.meta.url), 'utf8')) as {
+  const data = JSON.parse(readFileSync(new URL('../fixtures/conformance/spf/extra-cases.json', import.meta.url), 'utf8')) as {
     context: Array<{ domain: string; zone: Record<string, { TXT?: string[]; A?: string[]; MX?: Array<[number, string]> }>; rfc_result: string; checker_error: string }>;
   };
   it.each(data.context.map((c) => [c.checker_error, c] as const))('%s → %s', async (_, c) => {
