@@ -16,6 +16,7 @@ import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
 import { findMisplaced, isQuoted, quotedFinding } from '../validators/diagnose.js';
 import { statusFromFindings } from '../model/finding.js';
 import { txtValues } from '../dns/types.js';
+import { EXIT } from '../errors.js';
 
 export interface ValidateOptions {
   identity: Identity;
@@ -173,7 +174,16 @@ async function addPlacementDiagnoses(checks: CheckResult[], domain: string, sele
   await Promise.all(tasks);
 }
 
-/** `validate --exit-code`: 2 when any finding is an error, else 0. */
+/**
+ * `validate --exit-code`: 2 when any finding is an error, else 0. With `--ip` the question asked is
+ * whether this client may send: 0 only on `pass` with no error finding, 69 on `temperror` (DNS could
+ * not answer, so nothing was decided), 2 for every other result (DESIGN.md "SPF evaluation").
+ */
 export function validateExitCode(report: ValidateReport): number {
-  return report.checks.some((c) => c.findings.some((f) => f.severity === 'error')) ? 2 : 0;
+  const errors = report.checks.some((c) => c.findings.some((f) => f.severity === 'error'));
+  if (report.spf) {
+    if (report.spf.result === 'temperror') return EXIT.UNAVAILABLE;
+    return report.spf.result === 'pass' && !errors ? EXIT.OK : EXIT.FAILED;
+  }
+  return errors ? EXIT.FAILED : EXIT.OK;
 }

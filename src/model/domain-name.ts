@@ -16,8 +16,19 @@ export interface Identity {
   email: string | null;
 }
 
+/** Control (C0, DEL, C1) and format characters (bidi controls, zero-width joiners…): never part of an address we echo. */
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
+
+/** The input with those characters shown as `\x1b` / `\u202e` (DESIGN.md), so an error message cannot drive the terminal. */
+function shown(input: string): string {
+  return input.replace(/[\p{Cc}\p{Cf}]/gu, (c) => {
+    const n = c.codePointAt(0)!;
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
 function invalid(input: string, why: string, hint = 'Give a domain such as mail.example.com or an address such as you@example.com.'): MailsetupError {
-  return new MailsetupError('DOMAIN_INVALID', `"${input}" is not a valid domain name: ${why}`, { hint });
+  return new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid domain name: ${why}`, { hint });
 }
 
 /** Normalise and check a domain name; throws DOMAIN_INVALID (exit 64) with the reason. */
@@ -50,15 +61,23 @@ export function parseDomain(input: string): string {
   return ascii;
 }
 
-/** Parse a domain or an email address (`user@domain`; `@domain` means postmaster@domain). */
+/**
+ * Parse a domain or an email address. The local part is everything before the last `@`, taken as
+ * SMTP carries it (a dot-atom, a quoted string, or text with spaces such as `Macro Error`): it only
+ * feeds the SPF `%{l}`/`%{s}` macros, and the RFC 7208 suite's own MAIL FROM has a space in it. It is
+ * refused only when it could hide what it is (control, bidi or format characters) or is longer than
+ * RFC 5321's 64 octets. `@domain` (no local part) means postmaster@domain.
+ */
 export function parseIdentity(input: string): Identity {
   const at = input.lastIndexOf('@');
   if (at === -1) return { domain: parseDomain(input), localPart: null, email: null };
   const local = input.slice(0, at) || 'postmaster';
   const domain = parseDomain(input.slice(at + 1));
-  if (/\s/.test(local) || local.length > 64) {
-    throw new MailsetupError('DOMAIN_INVALID', `"${input}" is not a valid email address: bad local part`, {
-      hint: 'Give an address such as you@example.com.',
+  const why = CONTROL_OR_FORMAT.test(local) ? 'its local part holds a control or format character'
+    : Buffer.byteLength(local, 'utf8') > 64 ? `its local part is ${Buffer.byteLength(local, 'utf8')} octets long (the limit is 64)` : null;
+  if (why) {
+    throw new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid email address: ${why}`, {
+      hint: 'Give an address such as you@example.com, or just the domain.',
     });
   }
   return { domain, localPart: local, email: `${local}@${domain}` };

@@ -55,6 +55,24 @@ describe('parseIdentity', () => {
   it('reads @domain as postmaster@domain', () => {
     expect(parseIdentity('@example.net').email).toBe('postmaster@example.net');
   });
+  it('takes the local part as SMTP carries it: everything before the last @', () => {
+    expect(parseIdentity('Macro Error@example.net')).toMatchObject({ domain: 'example.net', localPart: 'Macro Error' });
+    expect(parseIdentity('"a@b"@example.net')).toMatchObject({ domain: 'example.net', localPart: '"a@b"' });
+    expect(parseIdentity(`${'é'.repeat(32)}@example.net`).localPart).toHaveLength(32); // 64 octets: at the limit
+  });
+  it.each([
+    ['tab', 'a\tb@example.net'], ['ESC', '\x1b]0;x\x07@example.net'], ['DEL', 'a\x7f@example.net'], ['C1', 'a\x9b@example.net'],
+    ['bidi override', 'a\u202eb@example.net'], ['zero-width joiner', 'a\u200db@example.net'], ['65 octets', `${'a'.repeat(65)}@example.net`],
+    ['65 octets in UTF-8', `${'é'.repeat(32)}a@example.net`],
+  ])('refuses a local part with a %s (DOMAIN_INVALID, 64), shown escaped', (_what, input) => {
+    let e: MailsetupError | undefined;
+    try { parseIdentity(input); } catch (x) { e = x as MailsetupError; }
+    expect(e).toBeInstanceOf(MailsetupError);
+    if (!e) return;
+    expect(e.code).toBe('DOMAIN_INVALID');
+    expect(e.exitCode).toBe(64);
+    expect(e.message).not.toMatch(/[\p{Cc}\p{Cf}]/u);
+  });
   it('rejects an address with a bad domain', () => {
     expect(() => parseIdentity('jane@acme..com')).toThrow(/empty label/);
   });
