@@ -147,7 +147,12 @@ async function addPlacementDiagnoses(checks: CheckResult[], domain: string, sele
     }
     if (has(dmarc, 'DMARC_MISSING')) {
       const f = await findMisplaced(name, domain, zone, 'TXT', lookup, (vs) => vs.some((x) => /^v=DMARC1/i.test(x)), 'DMARC record');
-      if (f) addFinding(dmarc, f);
+      if (f) {
+        addFinding(dmarc, f);
+        // The owner's record exists, misplaced: moving it is the fix, not a new (maybe weaker) p=none.
+        const missing = dmarc.findings.find((x) => x.code === 'DMARC_MISSING')!;
+        missing.hint = f.hint;
+      }
     }
   })());
 
