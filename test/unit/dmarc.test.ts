@@ -222,6 +222,19 @@ describe('auditDmarc', () => {
     expect(find(r, 'DMARC_RUA_NO_MX')).toMatchObject({ severity: 'warning', name: 'reports.example.net' });
   });
 
+  it('checks the first 10 of 1,000 report destinations and reports the rest once, unresolved', async () => {
+    const rua = Array.from({ length: 1000 }, (_, i) => `mailto:d@r${i}.example.net`).join(',');
+    const lookup = memoryLookup(zone(txt('_dmarc.example.com', `v=DMARC1; p=reject; rua=${rua}`)));
+    const r = await auditDmarc('example.com', lookup);
+    const asked = lookup.calls.map(([n]) => n);
+    expect(asked.filter((n) => n.endsWith('.example.net'))).toHaveLength(10 * 3); // specific + wildcard authorisation, MX
+    expect(asked).not.toContain('r10.example.net');
+    expect(r.findings.filter((f) => f.code === 'DMARC_RUA_NOT_FOLLOWED')).toHaveLength(1);
+    expect(find(r, 'DMARC_RUA_NOT_FOLLOWED')).toMatchObject({ severity: 'warning', term: 'rua', name: '_dmarc.example.com' });
+    expect(find(r, 'DMARC_RUA_NOT_FOLLOWED').message).toContain('names 1000 rua/ruf destination domains; the first 10 were checked, the other 990');
+    expect(r.findings.filter((f) => f.code === 'DMARC_RUA_NOT_AUTHORIZED')).toHaveLength(10);
+  });
+
   it('accepts specific and wildcard authorisations; same organisational domain needs no lookup', async () => {
     const mx = (name: string): ZoneRecord => ({ name, type: 'MX', data: { preference: 10, exchange: `mx.${name}` } });
     const specific = zone(txt('_dmarc.example.com', 'v=DMARC1; p=reject; rua=mailto:d@a.example.net'), txt('example.com._report._dmarc.a.example.net', 'v=DMARC1'), mx('a.example.net'));
