@@ -19,7 +19,8 @@ import { txtValues } from '../dns/types.js';
 import { EXIT } from '../errors.js';
 
 export interface ValidateOptions {
-  identity: Identity;
+  /** With `problem` set (only with `--ip`): a domain that cannot be a DNS name, evaluated as given. */
+  identity: Identity & { problem?: string | null };
   selectors?: string[];
   /** `--ip`: also run SPF check_host() for this client address (`--helo`: the HELO name, default the domain). */
   ip?: string;
@@ -74,6 +75,19 @@ export function isLookupFailure(f: Finding): boolean {
 
 export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Promise<ValidateReport> {
   const domain = opts.identity.domain;
+  const dnsSummary = () => ({ servers: deps.authoritative.length > 0 ? [...deps.authoritative, ...deps.resolvers] : deps.resolvers, questions: deps.dns.sent, asked: deps.dns.asked });
+  if (opts.identity.problem && opts.ip) {
+    // A malformed domain has no records to audit; check_host() says `none` for it, with the reason in its trace.
+    // One error finding says so, so that no output reads as "all checks pass".
+    const spf = await evaluateSpf(opts, deps);
+    const finding: Finding = {
+      severity: 'error', code: 'SPF_DOMAIN_INVALID', name: domain, term: null,
+      message: `"${domain}" is not a usable domain name (${opts.identity.problem}): receivers evaluate SPF for it as none, and nothing else was checked.`,
+      hint: 'Check a fully qualified domain name such as example.com.',
+    };
+    const check: CheckResult = { check: 'spf', status: 'none', name: domain, record: null, findings: [finding] };
+    return { domain, email: opts.identity.email, organisationalDomain: domain, checks: [check], provider: null, providers: [], unreachable: false, spf, dns: dnsSummary() };
+  }
   const lookup = validateLookup(domain, deps);
   const dkimOpts = opts.selectors && opts.selectors.length > 0 ? { selectors: opts.selectors } : {};
   const evaluation = opts.ip ? evaluateSpf(opts, deps) : undefined;
@@ -106,7 +120,7 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
     providers: [...providers],
     unreachable,
     ...(evaluation ? { spf: await evaluation } : {}),
-    dns: { servers: deps.authoritative.length > 0 ? [...deps.authoritative, ...deps.resolvers] : deps.resolvers, questions: deps.dns.sent, asked: deps.dns.asked },
+    dns: dnsSummary(),
   };
 }
 

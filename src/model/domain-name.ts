@@ -83,6 +83,34 @@ export function parseIdentity(input: string): Identity {
   return { domain, localPart: local, email: `${local}@${domain}` };
 }
 
+/** An identity as an SMTP receiver gets it: `problem` says why its domain is no usable domain name. */
+export interface SmtpIdentity extends Identity {
+  problem: string | null;
+}
+
+/**
+ * `validate --ip`: the MAIL FROM (or HELO) identity as a receiver gets it off the wire, where a
+ * malformed domain — a label over 63 octets, an empty label, a single label, an address literal such
+ * as `[192.0.2.1]` — is no input error but data: check_host() answers `none` for it (RFC 7208 §4.3),
+ * as the RFC 7208 suite expects. Refused still (DOMAIN_INVALID, 64): an empty domain, and control,
+ * bidi or format characters anywhere, which could hide what is being evaluated.
+ */
+export function parseSmtpIdentity(input: string): SmtpIdentity {
+  try {
+    return { ...parseIdentity(input), problem: null };
+  } catch (e) {
+    const at = input.lastIndexOf('@');
+    const rawDomain = input.slice(at + 1);
+    if (!(e instanceof MailsetupError) || e.code !== 'DOMAIN_INVALID' || rawDomain === '' || CONTROL_OR_FORMAT.test(input)) throw e;
+    // Only the domain is at fault (parseIdentity checks the domain before the local part): keep it as given.
+    const local = at === -1 ? null : input.slice(0, at) || 'postmaster';
+    if (local !== null) parseIdentity(`${local}@example.net`); // the local-part rule still applies
+    const domain = rawDomain.toLowerCase();
+    const problem = e.message.replace(/^"[^]*" is not a valid domain name: /, '');
+    return { domain, localPart: local, email: local === null ? null : `${local}@${domain}`, problem };
+  }
+}
+
 /**
  * The organisational domain (RFC 7489 §3.2) from the Public Suffix List's ICANN section:
  * `mail.acme.co.uk` → `acme.co.uk`. Falls back to the name itself when the PSL knows no registrable

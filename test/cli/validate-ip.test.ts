@@ -147,6 +147,18 @@ describe('validate --ip: the identity and --exit-code', () => {
     expect(r.code).toBe(code);
   });
 
+  it('a malformed MAIL FROM domain is evaluated as a receiver would (none), and said to be unusable', async () => {
+    const r = await run('foo@A...acme.test', '--ip', '192.0.2.1', '--json');
+    expect(r.code).toBe(0);
+    const doc = parseJson(r);
+    expect(doc.spf.result).toBe('none');
+    expect(doc.checks).toHaveLength(1);
+    expect(doc.checks[0]).toMatchObject({ check: 'spf', status: 'none', findings: [{ code: 'SPF_DOMAIN_INVALID', severity: 'error' }] });
+    expect((await run('foo@A...acme.test', '--ip', '192.0.2.1', '--exit-code')).code).toBe(2);
+    // Without --ip it is an input error, as before.
+    expect((await run('foo@A...acme.test')).code).toBe(64);
+  });
+
   it('--exit-code: pass is still 2 when a finding is an error', async () => {
     // soft.test's SPF passes 192.0.2.1, but the domain has no DMARC: an error finding.
     const r = await run('soft.test', '--ip', '192.0.2.1', '--exit-code', '--json');

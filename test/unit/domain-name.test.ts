@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { organisationalDomain, parseDomain, parseIdentity } from '../../src/model/domain-name.js';
+import { organisationalDomain, parseDomain, parseIdentity, parseSmtpIdentity } from '../../src/model/domain-name.js';
 import { MailsetupError } from '../../src/errors.js';
 
 function rejects(input: string): MailsetupError {
@@ -75,6 +75,25 @@ describe('parseIdentity', () => {
   });
   it('rejects an address with a bad domain', () => {
     expect(() => parseIdentity('jane@acme..com')).toThrow(/empty label/);
+  });
+});
+
+describe('parseSmtpIdentity (validate --ip): a malformed domain is data, not an input error', () => {
+  it.each([
+    ['foo@A...example.com', 'a...example.com', /empty label/],
+    ['A2345678', 'a2345678', /single label/],
+    ['foo@[1.2.3.5]', '[1.2.3.5]', /IP address/],
+    [`x@${'a'.repeat(64)}.example.com`, `${'a'.repeat(64)}.example.com`, /longer than 63/],
+  ])('%s → kept as given, with the problem', (input, domain, problem) => {
+    const id = parseSmtpIdentity(input);
+    expect(id.domain).toBe(domain);
+    expect(id.problem).toMatch(problem);
+  });
+  it('a good identity parses as parseIdentity does, with no problem', () => {
+    expect(parseSmtpIdentity('Macro Error@Example.NET')).toEqual({ ...parseIdentity('Macro Error@Example.NET'), problem: null });
+  });
+  it.each([['foo@'], [''], ['a\x1b@A..b'], ['x@exa\u202emple..com'], [`${'a'.repeat(65)}@a..b`]])('still refuses %j (DOMAIN_INVALID)', (input) => {
+    expect(() => parseSmtpIdentity(input)).toThrow(MailsetupError);
   });
 });
 
