@@ -62,19 +62,24 @@ export function parseDomain(input: string): string {
 }
 
 /**
- * Parse a domain or an email address. The local part is everything before the last `@`, taken as
- * SMTP carries it (a dot-atom, a quoted string, or text with spaces such as `Macro Error`): it only
- * feeds the SPF `%{l}`/`%{s}` macros, and the RFC 7208 suite's own MAIL FROM has a space in it. It is
- * refused only when it could hide what it is (control, bidi or format characters) or is longer than
- * RFC 5321's 64 octets. `@domain` (no local part) means postmaster@domain.
+ * Parse a domain or an email address; `@domain` (no local part) means postmaster@domain. The local
+ * part is everything before the last `@` and is refused when it could hide what it is (control, bidi
+ * or format characters) or is longer than RFC 5321's 64 octets.
+ *
+ * `smtp: true` (validate): the local part is taken as SMTP carries it — a dot-atom, a quoted string,
+ * or text with spaces such as `Macro Error`, the RFC 7208 suite's own MAIL FROM — since it only feeds
+ * the SPF `%{l}`/`%{s}` macros. Otherwise (add, remove: a mailbox a provider must accept) whitespace
+ * is refused too.
  */
-export function parseIdentity(input: string): Identity {
+export function parseIdentity(input: string, opts: { smtp?: boolean } = {}): Identity {
   const at = input.lastIndexOf('@');
   if (at === -1) return { domain: parseDomain(input), localPart: null, email: null };
   const local = input.slice(0, at) || 'postmaster';
   const domain = parseDomain(input.slice(at + 1));
+  const octets = Buffer.byteLength(local, 'utf8');
   const why = CONTROL_OR_FORMAT.test(local) ? 'its local part holds a control or format character'
-    : Buffer.byteLength(local, 'utf8') > 64 ? `its local part is ${Buffer.byteLength(local, 'utf8')} octets long (the limit is 64)` : null;
+    : octets > 64 ? `its local part is ${octets} octets long (the limit is 64)`
+      : !opts.smtp && /\s/.test(local) ? 'its local part contains a space' : null;
   if (why) {
     throw new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid email address: ${why}`, {
       hint: 'Give an address such as you@example.com, or just the domain.',
@@ -97,14 +102,14 @@ export interface SmtpIdentity extends Identity {
  */
 export function parseSmtpIdentity(input: string): SmtpIdentity {
   try {
-    return { ...parseIdentity(input), problem: null };
+    return { ...parseIdentity(input, { smtp: true }), problem: null };
   } catch (e) {
     const at = input.lastIndexOf('@');
     const rawDomain = input.slice(at + 1);
     if (!(e instanceof MailsetupError) || e.code !== 'DOMAIN_INVALID' || rawDomain === '' || CONTROL_OR_FORMAT.test(input)) throw e;
     // Only the domain is at fault (parseIdentity checks the domain before the local part): keep it as given.
     const local = at === -1 ? null : input.slice(0, at) || 'postmaster';
-    if (local !== null) parseIdentity(`${local}@example.net`); // the local-part rule still applies
+    if (local !== null) parseIdentity(`${local}@example.net`, { smtp: true }); // the local-part rule still applies
     const domain = rawDomain.toLowerCase();
     const problem = e.message.replace(/^"[^]*" is not a valid domain name: /, '');
     return { domain, localPart: local, email: local === null ? null : `${local}@${domain}`, problem };

@@ -55,10 +55,14 @@ describe('parseIdentity', () => {
   it('reads @domain as postmaster@domain', () => {
     expect(parseIdentity('@example.net').email).toBe('postmaster@example.net');
   });
-  it('takes the local part as SMTP carries it: everything before the last @', () => {
-    expect(parseIdentity('Macro Error@example.net')).toMatchObject({ domain: 'example.net', localPart: 'Macro Error' });
-    expect(parseIdentity('"a@b"@example.net')).toMatchObject({ domain: 'example.net', localPart: '"a@b"' });
-    expect(parseIdentity(`${'é'.repeat(32)}@example.net`).localPart).toHaveLength(32); // 64 octets: at the limit
+  it('smtp (validate): takes the local part as SMTP carries it, everything before the last @', () => {
+    expect(parseIdentity('Macro Error@example.net', { smtp: true })).toMatchObject({ domain: 'example.net', localPart: 'Macro Error' });
+    expect(parseIdentity('"a@b"@example.net', { smtp: true })).toMatchObject({ domain: 'example.net', localPart: '"a@b"' });
+    expect(parseIdentity(`${'é'.repeat(32)}@example.net`, { smtp: true }).localPart).toHaveLength(32); // 64 octets: at the limit
+  });
+  it('a mailbox (add, remove) still refuses a space in the local part', () => {
+    expect(() => parseIdentity('Macro Error@example.net')).toThrow(/contains a space/);
+    expect(parseIdentity('"a@b"@example.net').localPart).toBe('"a@b"');
   });
   it.each([
     ['tab', 'a\tb@example.net'], ['ESC', '\x1b]0;x\x07@example.net'], ['DEL', 'a\x7f@example.net'], ['C1', 'a\x9b@example.net'],
@@ -66,7 +70,7 @@ describe('parseIdentity', () => {
     ['65 octets in UTF-8', `${'é'.repeat(32)}a@example.net`],
   ])('refuses a local part with a %s (DOMAIN_INVALID, 64), shown escaped', (_what, input) => {
     let e: MailsetupError | undefined;
-    try { parseIdentity(input); } catch (x) { e = x as MailsetupError; }
+    try { parseIdentity(input, { smtp: true }); } catch (x) { e = x as MailsetupError; }
     expect(e).toBeInstanceOf(MailsetupError);
     if (!e) return;
     expect(e.code).toBe('DOMAIN_INVALID');
@@ -90,7 +94,7 @@ describe('parseSmtpIdentity (validate --ip): a malformed domain is data, not an 
     expect(id.problem).toMatch(problem);
   });
   it('a good identity parses as parseIdentity does, with no problem', () => {
-    expect(parseSmtpIdentity('Macro Error@Example.NET')).toEqual({ ...parseIdentity('Macro Error@Example.NET'), problem: null });
+    expect(parseSmtpIdentity('Macro Error@Example.NET')).toEqual({ ...parseIdentity('Macro Error@Example.NET', { smtp: true }), problem: null });
   });
   it.each([['foo@'], [''], ['a\x1b@A..b'], ['x@exa\u202emple..com'], [`${'a'.repeat(65)}@a..b`]])('still refuses %j (DOMAIN_INVALID)', (input) => {
     expect(() => parseSmtpIdentity(input)).toThrow(MailsetupError);

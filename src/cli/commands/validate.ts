@@ -6,7 +6,7 @@ import { createContext, type GlobalOptions } from '../context.js';
 
 export async function validateCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
   // With --ip the identity is what a receiver got off the wire: a malformed domain is evaluated (none).
-  const identity = options.ip !== undefined ? parseSmtpIdentity(args[0] ?? '') : parseIdentity(args[0] ?? '');
+  const identity = options.ip !== undefined ? parseSmtpIdentity(args[0] ?? '') : parseIdentity(args[0] ?? '', { smtp: true });
   const ctx = createContext(globals);
   const selectors = (options.selector as string[] | undefined) ?? [];
   for (const s of selectors) {
