@@ -16,9 +16,11 @@ import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
 import { findMisplaced, isQuoted, quotedFinding } from '../validators/diagnose.js';
 import { statusFromFindings } from '../model/finding.js';
 import { txtValues } from '../dns/types.js';
+import { EXIT } from '../errors.js';
 
 export interface ValidateOptions {
-  identity: Identity;
+  /** With `problem` set (only with `--ip`): a domain that cannot be a DNS name, evaluated as given. */
+  identity: Identity & { problem?: string | null };
   selectors?: string[];
   /** `--ip`: also run SPF check_host() for this client address (`--helo`: the HELO name, default the domain). */
   ip?: string;
@@ -74,6 +76,19 @@ export function isLookupFailure(f: Finding): boolean {
 
 export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Promise<ValidateReport> {
   const domain = opts.identity.domain;
+  const dnsSummary = () => ({ servers: deps.authoritative.length > 0 ? [...deps.authoritative, ...deps.resolvers] : deps.resolvers, questions: deps.dns.sent, asked: deps.dns.asked });
+  if (opts.identity.problem && opts.ip) {
+    // A malformed domain has no records to audit; check_host() says `none` for it, with the reason in its trace.
+    // One error finding says so, so that no output reads as "all checks pass".
+    const spf = await evaluateSpf(opts, deps);
+    const finding: Finding = {
+      severity: 'error', code: 'SPF_DOMAIN_INVALID', name: domain, term: null,
+      message: `"${domain}" is not a usable domain name (${opts.identity.problem}): receivers evaluate SPF for it as none, and nothing else was checked.`,
+      hint: 'Check a fully qualified domain name such as example.com.',
+    };
+    const check: CheckResult = { check: 'spf', status: 'none', name: domain, record: null, findings: [finding] };
+    return { domain, email: opts.identity.email, organisationalDomain: domain, checks: [check], provider: null, providers: [], unreachable: false, spf, dns: dnsSummary() };
+  }
   const lookup = validateLookup(domain, deps);
   const dkimOpts = opts.selectors && opts.selectors.length > 0 ? { selectors: opts.selectors } : {};
   const evaluation = opts.ip ? evaluateSpf(opts, deps) : undefined;
@@ -106,7 +121,7 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
     providers: [...providers],
     unreachable,
     ...(evaluation ? { spf: await evaluation } : {}),
-    dns: { servers: deps.authoritative.length > 0 ? [...deps.authoritative, ...deps.resolvers] : deps.resolvers, questions: deps.dns.sent, asked: deps.dns.asked },
+    dns: dnsSummary(),
   };
 }
 
@@ -147,7 +162,12 @@ async function addPlacementDiagnoses(checks: CheckResult[], domain: string, sele
     }
     if (has(dmarc, 'DMARC_MISSING')) {
       const f = await findMisplaced(name, domain, zone, 'TXT', lookup, (vs) => vs.some((x) => /^v=DMARC1/i.test(x)), 'DMARC record');
-      if (f) addFinding(dmarc, f);
+      if (f) {
+        addFinding(dmarc, f);
+        // The owner's record exists, misplaced: moving it is the fix, not a new (maybe weaker) p=none.
+        const missing = dmarc.findings.find((x) => x.code === 'DMARC_MISSING')!;
+        missing.hint = f.hint;
+      }
     }
   })());
 
@@ -174,7 +194,16 @@ async function addPlacementDiagnoses(checks: CheckResult[], domain: string, sele
   await Promise.all(tasks);
 }
 
-/** `validate --exit-code`: 2 when any finding is an error, else 0. */
+/**
+ * `validate --exit-code`: 2 when any finding is an error, else 0. With `--ip` the question asked is
+ * whether this client may send: 0 only on `pass` with no error finding, 69 on `temperror` (DNS could
+ * not answer, so nothing was decided), 2 for every other result (DESIGN.md "SPF evaluation").
+ */
 export function validateExitCode(report: ValidateReport): number {
-  return report.checks.some((c) => c.findings.some((f) => f.severity === 'error')) ? 2 : 0;
+  const errors = report.checks.some((c) => c.findings.some((f) => f.severity === 'error'));
+  if (report.spf) {
+    if (report.spf.result === 'temperror') return EXIT.UNAVAILABLE;
+    return report.spf.result === 'pass' && !errors ? EXIT.OK : EXIT.FAILED;
+  }
+  return errors ? EXIT.FAILED : EXIT.OK;
 }

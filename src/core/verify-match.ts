@@ -10,7 +10,7 @@ import type { DnsAnswer, Lookup } from '../dns/types.js';
 import { isFailure, txtValues } from '../dns/types.js';
 import { auditSpf } from '../validators/spf/audit.js';
 import { parseSpf, selectSpfRecord } from '../validators/spf/parse.js';
-import { parseDmarc } from '../validators/dmarc.js';
+import { dmarcVersionFirst, meantAsDmarc, parseDmarc } from '../validators/dmarc.js';
 import { parseDkimKey } from '../validators/dkim.js';
 import { findMisplaced, isQuoted } from '../validators/diagnose.js';
 
@@ -79,6 +79,15 @@ async function matchTxt(r: DnsRecord, values: string[], resolverLookup: Lookup):
     const dmarcs = values.filter((v) => /^v\s*=\s*DMARC1/i.test(v.trim()));
     if (dmarcs.length > 1) return m('invalid', 'DMARC_MULTIPLE_RECORDS', values, `${dmarcs.length} DMARC records at ${r.name}: receivers ignore them all.`, 'Keep one v=DMARC1 record and delete the others.');
     if (dmarcs.length === 0) {
+      // The owner's policy written with v=DMARC1 out of place, or quoted: repair theirs, never "missing"
+      // (whose hint would publish the suggested record, maybe weaker than theirs).
+      const theirs = values.find((v) => meantAsDmarc(v) || (isQuoted(v) && meantAsDmarc(v.trim().slice(1, -1))));
+      if (theirs !== undefined && !quoted) {
+        const inner = isQuoted(theirs) ? theirs.trim().slice(1, -1) : theirs;
+        return isQuoted(theirs)
+          ? m('invalid', 'RECORD_QUOTED', values, 'The DMARC value was published with literal quote characters.', `Remove the surrounding quotes, so the value is ${dmarcVersionFirst(inner)}.`)
+          : m('invalid', 'DMARC_SYNTAX', [theirs], `The DMARC record at ${r.name} does not start with v=DMARC1, so receivers ignore it.`, `Publish your record with v=DMARC1 moved to the front: "${dmarcVersionFirst(theirs)}".`);
+      }
       return quoted ? m('invalid', 'RECORD_QUOTED', values, 'The DMARC value was published with literal quote characters.', 'Remove the surrounding quotes from the value.') : m('missing', null, values);
     }
     const parsed = parseDmarc(dmarcs[0]!, r.name);

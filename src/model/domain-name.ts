@@ -16,8 +16,19 @@ export interface Identity {
   email: string | null;
 }
 
+/** Control (C0, DEL, C1) and format characters (bidi controls, zero-width joiners…): never part of an address we echo. */
+const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
+
+/** The input with those characters shown as `\x1b` / `\u202e` (DESIGN.md), so an error message cannot drive the terminal. */
+function shown(input: string): string {
+  return input.replace(/[\p{Cc}\p{Cf}]/gu, (c) => {
+    const n = c.codePointAt(0)!;
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+  });
+}
+
 function invalid(input: string, why: string, hint = 'Give a domain such as mail.example.com or an address such as you@example.com.'): MailsetupError {
-  return new MailsetupError('DOMAIN_INVALID', `"${input}" is not a valid domain name: ${why}`, { hint });
+  return new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid domain name: ${why}`, { hint });
 }
 
 /** Normalise and check a domain name; throws DOMAIN_INVALID (exit 64) with the reason. */
@@ -50,18 +61,59 @@ export function parseDomain(input: string): string {
   return ascii;
 }
 
-/** Parse a domain or an email address (`user@domain`; `@domain` means postmaster@domain). */
-export function parseIdentity(input: string): Identity {
+/**
+ * Parse a domain or an email address; `@domain` (no local part) means postmaster@domain. The local
+ * part is everything before the last `@` and is refused when it could hide what it is (control, bidi
+ * or format characters) or is longer than RFC 5321's 64 octets.
+ *
+ * `smtp: true` (validate): the local part is taken as SMTP carries it — a dot-atom, a quoted string,
+ * or text with spaces such as `Macro Error`, the RFC 7208 suite's own MAIL FROM — since it only feeds
+ * the SPF `%{l}`/`%{s}` macros. Otherwise (add, remove: a mailbox a provider must accept) whitespace
+ * is refused too.
+ */
+export function parseIdentity(input: string, opts: { smtp?: boolean } = {}): Identity {
   const at = input.lastIndexOf('@');
   if (at === -1) return { domain: parseDomain(input), localPart: null, email: null };
   const local = input.slice(0, at) || 'postmaster';
   const domain = parseDomain(input.slice(at + 1));
-  if (/\s/.test(local) || local.length > 64) {
-    throw new MailsetupError('DOMAIN_INVALID', `"${input}" is not a valid email address: bad local part`, {
-      hint: 'Give an address such as you@example.com.',
+  const octets = Buffer.byteLength(local, 'utf8');
+  const why = CONTROL_OR_FORMAT.test(local) ? 'its local part holds a control or format character'
+    : octets > 64 ? `its local part is ${octets} octets long (the limit is 64)`
+      : !opts.smtp && /\s/.test(local) ? 'its local part contains a space' : null;
+  if (why) {
+    throw new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid email address: ${why}`, {
+      hint: 'Give an address such as you@example.com, or just the domain.',
     });
   }
   return { domain, localPart: local, email: `${local}@${domain}` };
+}
+
+/** An identity as an SMTP receiver gets it: `problem` says why its domain is no usable domain name. */
+export interface SmtpIdentity extends Identity {
+  problem: string | null;
+}
+
+/**
+ * `validate --ip`: the MAIL FROM (or HELO) identity as a receiver gets it off the wire, where a
+ * malformed domain — a label over 63 octets, an empty label, a single label, an address literal such
+ * as `[192.0.2.1]` — is no input error but data: check_host() answers `none` for it (RFC 7208 §4.3),
+ * as the RFC 7208 suite expects. Refused still (DOMAIN_INVALID, 64): an empty domain, and control,
+ * bidi or format characters anywhere, which could hide what is being evaluated.
+ */
+export function parseSmtpIdentity(input: string): SmtpIdentity {
+  try {
+    return { ...parseIdentity(input, { smtp: true }), problem: null };
+  } catch (e) {
+    const at = input.lastIndexOf('@');
+    const rawDomain = input.slice(at + 1);
+    if (!(e instanceof MailsetupError) || e.code !== 'DOMAIN_INVALID' || rawDomain === '' || CONTROL_OR_FORMAT.test(input)) throw e;
+    // Only the domain is at fault (parseIdentity checks the domain before the local part): keep it as given.
+    const local = at === -1 ? null : input.slice(0, at) || 'postmaster';
+    if (local !== null) parseIdentity(`${local}@example.net`, { smtp: true }); // the local-part rule still applies
+    const domain = rawDomain.toLowerCase();
+    const problem = e.message.replace(/^"[^]*" is not a valid domain name: /, '');
+    return { domain, localPart: local, email: local === null ? null : `${local}@${domain}`, problem };
+  }
 }
 
 /**

@@ -69,6 +69,35 @@ export function looksLikeDmarc(value: string): boolean {
   return /^\s*v\s*=\s*dmarc/i.test(value);
 }
 
+/**
+ * A TXT value at `_dmarc` written as a DMARC policy that receivers nevertheless ignore because it does
+ * not start with `v=DMARC1`: the version tag later in the record, or a policy (`p=reject`) without it.
+ * It is the owner's record, broken — never "no record" (whose hint would be a new, weaker p=none).
+ */
+export function meantAsDmarc(value: string): boolean {
+  if (looksLikeDmarc(value)) return true;
+  const { tags } = parseTagList(value, { foldCase: true });
+  return /^dmarc1$/i.test(tags.v ?? '') || POLICIES.includes((tags.p ?? '').toLowerCase());
+}
+
+/**
+ * The owner's own record with `v=DMARC1` moved to the front (added when it is absent), every other
+ * tag kept as written and in order: the fix for a misordered record, which keeps their policy.
+ */
+export function dmarcVersionFirst(value: string): string {
+  const specs = value.split(';').map(trimFws).filter((x) => x !== '');
+  const rest = specs.filter((x) => !/^v[ \t]*=/i.test(x));
+  return ['v=DMARC1', ...rest].join('; ');
+}
+
+/** `"v=DMARC1; p=reject"` pasted with its quotes: the value inside them. */
+const unquoted = (v: string): string | null => {
+  const t = v.trim();
+  return t.length >= 2 && t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : null;
+};
+
+const STRENGTH: Record<DmarcPolicyValue, number> = { none: 0, quarantine: 1, reject: 2 };
+
 type Add = (severity: Severity, code: string, message: string, term: string | null, hint: string) => void;
 
 function parseUriList(tag: string, value: string, add: Add): DmarcUri[] {
@@ -127,7 +156,9 @@ export function parseDmarc(text: string, name = ''): ParsedDmarc {
 
   let versionOk = false;
   if (order[0] !== 'v') {
-    syntax('The record does not start with v=DMARC1.', 'v', 'Put v=DMARC1 first, followed by a semicolon.');
+    // The fix is the owner's own record reordered: never a fresh (and maybe weaker) one.
+    syntax(`The record does not start with v=DMARC1, so receivers ignore all of it${'p' in tags ? ` (p=${tags.p} included)` : ''}.`, 'v',
+      `Publish your record with v=DMARC1 moved to the front: "${dmarcVersionFirst(text)}".`);
   } else if (tags.v !== 'DMARC1') {
     const why = tags.v?.toUpperCase() === 'DMARC1' ? ' (the value is case-sensitive)' : ` ("${tags.v}")`;
     syntax(`The version must be exactly DMARC1${why}.`, 'v', 'Start the record with v=DMARC1; and separate tags with semicolons.');
@@ -271,6 +302,29 @@ function walkNames(domain: string, org: string): string[] {
 
 const hintMissing = 'Publish a TXT record at _dmarc.<domain> such as "v=DMARC1; p=none; rua=mailto:dmarc@<domain>".';
 
+/**
+ * DMARC_WRONG_NAME for a record at the domain itself. Its fix is to move it to `_dmarc` — unless the
+ * organisational domain's policy already covers the domain more strictly, when moving it would
+ * weaken what is in force, so the fix is to delete it.
+ */
+function wrongName(domain: string, atApex: string[], found: { at: string; values: string[] } | null): Finding {
+  const name = `_dmarc.${domain}`;
+  const coveringParsed = found?.values.length === 1 ? parseDmarc(found.values[0]!) : null;
+  const covering = coveringParsed?.policy ?? null;
+  // Name the tag that supplies the subdomain policy: sp when set, else p.
+  const tag = coveringParsed && 'sp' in coveringParsed.tags ? 'sp' : 'p';
+  const apex = parseDmarc(looksLikeDmarc(atApex[0]!) ? atApex[0]! : dmarcVersionFirst(atApex[0]!)).policy;
+  const covers = covering ? ` The policy at _dmarc.${found!.at} covers ${domain} meanwhile (${tag}=${covering.sp}).` : '';
+  const weaker = covering && apex && STRENGTH[apex.p] < STRENGTH[covering.sp];
+  return {
+    severity: 'error', code: 'DMARC_WRONG_NAME', name: domain, term: 'v',
+    message: `A DMARC record is published at ${domain} itself, where receivers never look.${covers}`,
+    hint: weaker
+      ? `Delete it from ${domain}: moving it to ${name} would replace ${tag}=${covering.sp} from _dmarc.${found!.at} with p=${apex.p}.`
+      : `Move it to ${name} and delete it from ${domain}.`,
+  };
+}
+
 /** Audit the DMARC policy that applies to `domain`. Never throws; DNS failures become `status: none`. */
 export async function auditDmarc(domain: string, lookup: Lookup): Promise<CheckResult> {
   const name = `_dmarc.${domain}`;
@@ -290,7 +344,14 @@ export async function auditDmarc(domain: string, lookup: Lookup): Promise<CheckR
   if (cname.outcome === 'answer' && txt.cnames.length === 0 && txt.records.some((r) => r.name === name)) {
     findings.push({ severity: 'error', code: 'DMARC_CNAME_CONFLICT', message: `${name} holds both a CNAME and TXT records; which one a receiver sees depends on its resolver.`, name, term: null, hint: 'Keep either the CNAME (to a hosted DMARC record) or the TXT record, not both.' });
   }
-  for (const v of values.filter((v) => !looksLikeDmarc(v))) {
+  // Receivers read only values starting with v=DMARC1; a value quoted or misordered is still the
+  // owner's policy, to be repaired as it stands.
+  const quoted = values.filter((v) => { const q = unquoted(v); return q !== null && meantAsDmarc(q); });
+  const disguised = values.filter((v) => !looksLikeDmarc(v) && !quoted.includes(v) && meantAsDmarc(v));
+  for (const v of quoted) {
+    findings.push({ severity: 'error', code: 'RECORD_QUOTED', message: `The DMARC record at ${name} contains literal quote characters, so receivers do not read it as DMARC.`, name, term: null, hint: `Remove the surrounding quotes, so the value is ${dmarcVersionFirst(unquoted(v)!)}.` });
+  }
+  for (const v of values.filter((v) => !looksLikeDmarc(v) && !quoted.includes(v) && !disguised.includes(v))) {
     const spf = /^\s*v=spf1/i.test(v);
     findings.push({
       severity: 'warning', code: spf ? 'DMARC_SPF_AT_DMARC' : 'DMARC_UNRELATED_TXT', name, term: null,
@@ -298,7 +359,14 @@ export async function auditDmarc(domain: string, lookup: Lookup): Promise<CheckR
       hint: spf ? `Move the SPF record to ${domain} if it was meant for it, and remove it here.` : 'Remove TXT records other than the DMARC policy from the _dmarc name.',
     });
   }
-  const own = values.filter(looksLikeDmarc);
+  const proper = values.filter(looksLikeDmarc);
+  // With a proper record beside it, receivers use that one; the misordered one only earns its own finding.
+  const own = proper.length > 0 ? proper : disguised;
+  if (proper.length > 0) {
+    for (const v of disguised) {
+      findings.push({ severity: 'warning', code: 'DMARC_SYNTAX', message: `${name} also holds "${v.slice(0, 60)}", which does not start with v=DMARC1; receivers ignore it.`, name, term: 'v', hint: 'Delete it, or merge what it says into the v=DMARC1 record.' });
+    }
+  }
   if (own.length > 1) {
     // RFC 7489 §6.6.3: a set of several records is discarded, and there is no fallback to a parent.
     findings.push({ severity: 'error', code: 'DMARC_MULTIPLE_RECORDS', message: `${name} has ${own.length} DMARC records, so receivers ignore all of them.`, name, term: 'v', hint: 'Merge them into one v=DMARC1 record and delete the others.' });
@@ -317,21 +385,26 @@ export async function auditDmarc(domain: string, lookup: Lookup): Promise<CheckR
     const walk = walkNames(domain, org);
     const [apex, ...ancestors] = await Promise.all([lookup(domain, 'TXT'), ...walk.map((d) => lookup(`_dmarc.${d}`, 'TXT'))]);
     exists = apex!.outcome !== 'nxdomain';
-    const atApex = isFailure(apex!) ? [] : txtValues(apex!).filter(looksLikeDmarc);
-    if (atApex.length > 0) {
-      findings.push({ severity: 'error', code: 'DMARC_WRONG_NAME', message: `A DMARC record is published at ${domain} itself, where receivers never look.`, name: domain, term: 'v', hint: `Move it to ${name} and delete it from ${domain}.` });
-    }
+    const atApex = isFailure(apex!) ? [] : txtValues(apex!).filter((v) => looksLikeDmarc(v) || /^dmarc1$/i.test(parseTagList(v, { foldCase: true }).tags.v ?? ''));
     let found: { at: string; values: string[] } | null = null;
     for (const [i, answer] of ancestors.entries()) {
       const at = walk[i]!;
-      if (isFailure(answer)) return unchecked(`_dmarc.${at}`, answer);
+      if (isFailure(answer)) {
+        if (atApex.length > 0) findings.push(wrongName(domain, atApex, null));
+        return unchecked(`_dmarc.${at}`, answer);
+      }
       const vs = txtValues(answer).filter(looksLikeDmarc);
       if (vs.length > 0) { found = { at, values: vs }; break; }
     }
+    if (atApex.length > 0) findings.push(wrongName(domain, atApex, found));
     if (!found) {
-      if (atApex.length === 0) {
-        findings.push({ severity: 'error', code: 'DMARC_MISSING', message: `No DMARC record at ${name}${walk.length ? ` nor at its organisational domain's _dmarc.${org}` : ''}.`, name, term: null, hint: hintMissing.replaceAll('<domain>', domain) });
-      }
+      // Nothing receivers read applies: no policy is in force, whatever sits at the apex or in quotes.
+      // The fix offered is the owner's own record, moved or unquoted, when there is one.
+      const fix = quoted.length > 0 ? `Remove the quotes around the value at ${name}: ${dmarcVersionFirst(unquoted(quoted[0]!)!)}.`
+        : atApex.length > 0 ? `Publish your record at ${name} instead of ${domain}: "${dmarcVersionFirst(atApex[0]!)}".`
+          : hintMissing.replaceAll('<domain>', domain);
+      const seen = quoted.length > 0 ? ` (the value there is quoted, so receivers do not read it)` : atApex.length > 0 ? ` (the record at ${domain} itself is never read)` : '';
+      findings.push({ severity: 'error', code: 'DMARC_MISSING', message: `No DMARC policy is in force for ${domain}: no record at ${name}${walk.length ? ` nor at its organisational domain's _dmarc.${org}` : ''}${seen}.`, name, term: null, hint: fix });
       return done(atApex.length === 1 ? atApex[0]! : atApex.length ? atApex : null);
     }
     if (found.values.length > 1) {
@@ -367,13 +440,23 @@ export async function auditDmarc(domain: string, lookup: Lookup): Promise<CheckR
   return done(record);
 }
 
-/** External report authorisation and "can the destination receive mail at all" for every mailto: URI. */
+/** Report destination domains looked up per audit. */
+export const REPORT_MAX_CHECKED = 10;
+
+/** External report authorisation and "can the destination receive mail at all" for the mailto: URIs (the first ten domains). */
 async function auditReportDestinations(policyDomain: string, pol: DmarcPolicy, lookup: Lookup, findings: Finding[], detail: DmarcDetail): Promise<void> {
   const uses = new Map<string, 'rua' | 'ruf'>();
   for (const [tag, list] of [['rua', pol.rua], ['ruf', pol.ruf]] as const) {
     for (const u of list) if (u.domain && !uses.has(u.domain)) uses.set(u.domain, tag);
   }
-  const dests = [...uses.keys()];
+  // Bounded work (DESIGN.md): only the first REPORT_MAX_CHECKED destinations are looked up; receivers
+  // need only send to two (RFC 7489 §6.2), and a list of thousands must not cost thousands of questions.
+  const all = [...uses.keys()];
+  const dests = all.slice(0, REPORT_MAX_CHECKED);
+  if (all.length > dests.length) {
+    const rest = all.length - dests.length;
+    findings.push({ severity: 'warning', code: 'DMARC_RUA_NOT_FOLLOWED', message: `The record names ${all.length} rua/ruf destination domains; the first ${dests.length} were checked, the other ${rest} were not looked up (their authorisation is unknown).`, name: `_dmarc.${policyDomain}`, term: uses.get(all[dests.length]!)!, hint: 'List one or two report addresses: receivers need only send to two (RFC 7489 §6.2).' });
+  }
   const [auths, mxs] = await Promise.all([
     Promise.all(dests.map((d) => checkReportAuthorization(policyDomain, d, lookup))),
     Promise.all(dests.map((d) => lookup(d, 'MX'))),

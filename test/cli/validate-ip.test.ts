@@ -114,3 +114,57 @@ describe('validate --ip: failures', () => {
     expect(r.stderr).toMatch(/--helo needs --ip/);
   });
 });
+
+describe('validate --ip: the identity and --exit-code', () => {
+  it('takes a local part with a space, as SMTP carries it (the RFC 7208 suite\'s own MAIL FROM)', async () => {
+    const r = await run('Macro Error@acme.test', '--ip', '203.0.113.1', '--json');
+    expect(r.code).toBe(0);
+    expect(parseJson(r).spf).toMatchObject({ sender: 'Macro Error@acme.test', domain: 'acme.test', result: 'fail' });
+  });
+
+  it.each([
+    ['a control character', 'evil\x1b[2J@acme.test', /\\x1b\[2J/],
+    ['a bidi override', 'ab\u202Ec@acme.test', /\\u202e/],
+    ['65 octets', `${'a'.repeat(65)}@acme.test`, /65 octets/],
+  ])('refuses a local part with %s: DOMAIN_INVALID, exit 64, nothing raw echoed', async (_what, identity, shown) => {
+    const r = await run(identity, '--ip', '192.0.2.1');
+    expect(r.code).toBe(64);
+    expect(r.stderr).toMatch(/^error: .*not a valid email address.*\nhint: /);
+    expect(r.stderr).toMatch(shown);
+    expect(r.stderr).not.toMatch(/[\x00-\x09\x0b-\x1f\x7f\u202e]/);
+    const j = await run(identity, '--ip', '192.0.2.1', '--json');
+    expect(parseJson(j).error.code).toBe('DOMAIN_INVALID');
+  });
+
+  it.each([
+    ['pass and no error finding', 'acme.test', '198.51.100.7', 0],
+    ['fail', 'acme.test', '203.0.113.1', 2],
+    ['softfail', 'soft.test', '203.0.113.1', 2],
+    ['none', 'none.test', '203.0.113.1', 2],
+    ['temperror', 'slow.test', '192.0.2.1', 69],
+  ])('--exit-code counts the --ip result: %s → %i', async (_what, domain, ip, code) => {
+    const r = await run(domain, '--ip', ip, '--exit-code', '--json', '--timeout', '300ms');
+    expect(r.code).toBe(code);
+  });
+
+  it('a malformed MAIL FROM domain is evaluated as a receiver would (none), and said to be unusable', async () => {
+    const r = await run('foo@A...acme.test', '--ip', '192.0.2.1', '--json');
+    expect(r.code).toBe(0);
+    const doc = parseJson(r);
+    expect(doc.spf.result).toBe('none');
+    expect(doc.checks).toHaveLength(1);
+    expect(doc.checks[0]).toMatchObject({ check: 'spf', status: 'none', findings: [{ code: 'SPF_DOMAIN_INVALID', severity: 'error' }] });
+    expect((await run('foo@A...acme.test', '--ip', '192.0.2.1', '--exit-code')).code).toBe(2);
+    // Without --ip it is an input error, as before.
+    expect((await run('foo@A...acme.test')).code).toBe(64);
+  });
+
+  it('--exit-code: pass is still 2 when a finding is an error', async () => {
+    // soft.test's SPF passes 192.0.2.1, but the domain has no DMARC: an error finding.
+    const r = await run('soft.test', '--ip', '192.0.2.1', '--exit-code', '--json');
+    const doc = parseJson(r);
+    expect(doc.spf.result).toBe('pass');
+    expect(doc.checks.flatMap((c: { findings: Array<{ severity: string }> }) => c.findings).some((f: { severity: string }) => f.severity === 'error')).toBe(true);
+    expect(r.code).toBe(2);
+  });
+});

@@ -45,6 +45,7 @@ const records: ZoneRecord[] = [
   txt('*._report._dmarc.authorised.test', 'v=DMARC1;'),
   mx('authorised.test', 10, 'mx.authorised.test'), mx('collector.test', 10, 'mx.collector.test'),
   txt('dmarc-apex.test', 'v=DMARC1; p=reject'),
+  txt('_dmarc.dmarc-order.test', 'p=reject; v=DMARC1; rua=mailto:d@dmarc-order.test'),
   txt('_dmarc.dmarc-cname.test', 'v=DMARC1; p=reject'), cname('_dmarc.dmarc-cname.test', 'dmarc.provider.test'),
   txt('_dmarc.covering.test', 'v=DMARC1; p=reject; sp=quarantine'),
   // DKIM
@@ -186,10 +187,20 @@ describe('validate: DMARC diagnoses', () => {
     ['dmarc-policy-none.test', 'DMARC_POLICY_NONE'],
     ['dmarc-rua.test', 'DMARC_RUA_NOT_AUTHORIZED'],
     ['dmarc-apex.test', 'DMARC_WRONG_NAME'],
+    ['dmarc-apex.test', 'DMARC_MISSING'],
+    ['dmarc-order.test', 'DMARC_SYNTAX'],
     ['dmarc-cname.test', 'DMARC_CNAME_CONFLICT'],
   ])('%s → %s', async (domain, code) => {
     const r = await validate(domain);
     expect(codes(check(r.doc, 'dmarc'))).toContain(code);
+  });
+
+  it('v=DMARC1 not first: the fix is the owner\'s record reordered, never a new p=none', async () => {
+    const r = await validate('dmarc-order.test');
+    const dmarc = check(r.doc, 'dmarc');
+    expect(codes(dmarc)).not.toContain('DMARC_MISSING');
+    expect((dmarc.findings.find((f) => f.code === 'DMARC_SYNTAX') as { hint?: string } | undefined)?.hint).toBe('Publish your record with v=DMARC1 moved to the front: "v=DMARC1; p=reject; rua=mailto:d@dmarc-order.test".');
+    expect(JSON.stringify(dmarc.findings)).not.toContain('p=none');
   });
 
   it('a wildcard report authorisation is accepted', async () => {

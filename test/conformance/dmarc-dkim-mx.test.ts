@@ -1,5 +1,5 @@
 /**
- * Third-party corpora for DMARC, DKIM and MX (shared/conformance, see its README §4–7), run
+ * Third-party corpora for DMARC, DKIM and MX (test/fixtures/conformance, vendored from shared/conformance; see its README §4–7), run
  * unmodified. Verdicts are the sources'; where mailsetup decided otherwise the case is listed below
  * with the reason, one array per corpus, and every other case must agree.
  */
@@ -14,7 +14,7 @@ import { parseDkimKey } from '../../src/validators/dkim.js';
 import { auditDmarc, checkReportAuthorization, parseDmarc, type DmarcDetail } from '../../src/validators/dmarc.js';
 import { auditMx, type MxDetail } from '../../src/validators/mx.js';
 
-const CORPUS = new URL('../../../shared/conformance/', import.meta.url);
+const CORPUS = new URL('../fixtures/conformance/', import.meta.url);
 const load = <T>(path: string): T => JSON.parse(readFileSync(new URL(path, CORPUS), 'utf8')) as T;
 
 type JsonZone = Record<string, Record<string, unknown>>;

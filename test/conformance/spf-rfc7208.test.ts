@@ -1,5 +1,5 @@
 /**
- * The OpenSPF RFC 7208 suite (../shared/conformance/spf/rfc7208-tests.yml), served scenario by
+ * The OpenSPF RFC 7208 suite (test/fixtures/conformance/spf/rfc7208-tests.yml), served scenario by
  * scenario from the embedded DNS server over real UDP/TCP, driven through the wire client.
  *
  * The suite grades check_host() for one client address; `auditSpf` judges the record for every

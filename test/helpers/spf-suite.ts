@@ -1,5 +1,5 @@
 /**
- * The OpenSPF YAML suites (../shared/conformance/spf/rfc7208-tests.yml and rfc4408-tests.yml) as
+ * The OpenSPF YAML suites (test/fixtures/conformance/spf/rfc7208-tests.yml and rfc4408-tests.yml) as
  * data: loading, and each scenario's `zonedata` turned into `ZoneData` for the embedded DNS server,
  * following pyspf's driver (HARNESS.md §1). Shared by the audit and check_host() conformance tests.
  */
@@ -17,7 +17,7 @@ export interface Scenario { description: string; tests: Record<string, SuiteTest
 
 /** Load a suite; latin-1 keeps the \xNN raw bytes of the file as single code points (rule 7). */
 export function loadSuite(file: 'rfc7208-tests.yml' | 'rfc4408-tests.yml'): Scenario[] {
-  const url = new URL(`../../../shared/conformance/spf/${file}`, import.meta.url);
+  const url = new URL(`../fixtures/conformance/spf/${file}`, import.meta.url);
   return loadAll(readFileSync(url, 'latin1')) as Scenario[];
 }
 

@@ -119,14 +119,63 @@ describe('auditDmarc', () => {
     expect(lookup.calls.map(([n]) => n)).not.toContain('_dmarc.example.com');
   });
 
-  it('DMARC_WRONG_NAME for a record at the apex, looked at only when _dmarc has none', async () => {
+  it('DMARC_WRONG_NAME for a record at the apex, looked at only when _dmarc has none; no policy is in force, so DMARC_MISSING too', async () => {
     const r = await auditDmarc('example.com', memoryLookup(zone(txt('example.com', GOOD))));
     expect(find(r, 'DMARC_WRONG_NAME')).toMatchObject({ severity: 'error', name: 'example.com', term: 'v' });
-    expect(codes(r.findings)).not.toContain('DMARC_MISSING');
+    // The fix is the owner's own record at _dmarc, never a fresh p=none.
+    expect(find(r, 'DMARC_MISSING')).toMatchObject({ severity: 'error', name: '_dmarc.example.com', hint: `Publish your record at _dmarc.example.com instead of example.com: "${GOOD}".` });
+    expect(r.findings.map((f) => f.hint).join(' ')).not.toMatch(/p=none/);
+    expect(detail(r).policy).toBeNull();
     expect(r.record).toBe(GOOD);
     const has = memoryLookup(zone(txt('_dmarc.example.com', GOOD), txt('example.com', 'v=spf1 -all')));
     await auditDmarc('example.com', has);
     expect(has.calls).not.toContainEqual(['example.com', 'TXT']);
+  });
+
+  it('an apex record on a subdomain the organisational policy covers: WRONG_NAME says so, not MISSING', async () => {
+    const lookup = memoryLookup(zone(txt('mail.example.com', 'v=DMARC1; p=quarantine'), txt('_dmarc.example.com', 'v=DMARC1; p=reject; rua=mailto:d@example.com')));
+    const r = await auditDmarc('mail.example.com', lookup);
+    expect(codes(r.findings)).not.toContain('DMARC_MISSING');
+    expect(find(r, 'DMARC_WRONG_NAME').message).toContain('The policy at _dmarc.example.com covers mail.example.com meanwhile (p=reject)');
+    expect(find(r, 'DMARC_INHERITED')).toMatchObject({ severity: 'info', term: 'p' });
+    // Moving p=quarantine to _dmarc.mail.example.com would weaken sp=reject: the fix is to delete it.
+    expect(find(r, 'DMARC_WRONG_NAME').hint).toMatch(/^Delete it from mail\.example\.com: moving it .* would replace p=reject .* with p=quarantine/);
+    expect(detail(r)).toMatchObject({ policy: 'reject', inherited: true });
+    const stricter = await auditDmarc('mail.example.com', memoryLookup(zone(txt('mail.example.com', 'v=DMARC1; p=reject'), txt('_dmarc.example.com', 'v=DMARC1; p=none'))));
+    expect(find(stricter, 'DMARC_WRONG_NAME').hint).toBe('Move it to _dmarc.mail.example.com and delete it from mail.example.com.');
+  });
+
+  it.each([
+    ['p=reject; v=DMARC1; rua=mailto:d@example.com', 'v=DMARC1; p=reject; rua=mailto:d@example.com'],
+    ['p=reject;rua=mailto:d@example.com; v=DMARC1;', 'v=DMARC1; p=reject; rua=mailto:d@example.com'],
+    ['p=quarantine; sp=reject', 'v=DMARC1; p=quarantine; sp=reject'],
+  ])('v=DMARC1 not first (%s): DMARC_SYNTAX whose fix is the owner\'s record reordered, never p=none', async (value, fixed) => {
+    const r = await auditDmarc('example.com', memoryLookup(zone(txt('_dmarc.example.com', value))));
+    const f = find(r, 'DMARC_SYNTAX');
+    expect(f).toMatchObject({ severity: 'error', term: 'v', hint: `Publish your record with v=DMARC1 moved to the front: "${fixed}".` });
+    expect(codes(r.findings)).not.toContain('DMARC_MISSING');
+    expect(codes(r.findings)).not.toContain('DMARC_UNRELATED_TXT');
+    expect(r.findings.map((x) => x.hint).join(' ')).not.toMatch(/p=none/);
+    expect(r.record).toBe(value);
+    expect(r.status).toBe('fail');
+  });
+
+  it('a quoted DMARC record: RECORD_QUOTED and DMARC_MISSING, both fixed by removing the quotes', async () => {
+    const r = await auditDmarc('example.com', memoryLookup(zone(txt('_dmarc.example.com', '"v=DMARC1; p=reject"'))));
+    expect(find(r, 'RECORD_QUOTED').hint).toContain('v=DMARC1; p=reject');
+    expect(find(r, 'DMARC_MISSING').hint).toMatch(/^Remove the quotes/);
+    expect(codes(r.findings)).not.toContain('DMARC_UNRELATED_TXT');
+    expect(r.findings.map((x) => x.hint).join(' ')).not.toMatch(/p=none/);
+  });
+
+  it('no hint of the DMARC validator ever offers a weaker policy than the record holds', async () => {
+    const records = ['v=DMARC1; p=reject; pct=150', 'v=DMARC1; p=reject; p=quarantine', 'v=DMARC1; sp=reject; rua=mailto:d@example.com', 'p=reject; v=DMARC1',
+      ' v=DMARC1; p=reject', 'v=dmarc1; p=reject', 'v=DMARC1; p=reject; t=y; ri=x; rf=x; fo=9; adkim=x'];
+    for (const value of records) {
+      const r = await auditDmarc('example.com', memoryLookup(zone(txt('_dmarc.example.com', value))));
+      // DMARC_P_MISSING lists the three policies to choose from: without p, none is what is in force.
+      for (const f of r.findings.filter((x) => x.code !== 'DMARC_P_MISSING')) expect(`${f.code}: ${f.hint}`).not.toMatch(/p=none|p=quarantine/);
+    }
   });
 
   it('DMARC_SYNTAX keeps the invalid record verbatim', async () => {
@@ -171,6 +220,19 @@ describe('auditDmarc', () => {
     const r = await auditDmarc('example.com', memoryLookup(zone(txt('_dmarc.example.com', 'v=DMARC1; p=reject; rua=mailto:d@reports.example.net'))));
     expect(find(r, 'DMARC_RUA_NOT_AUTHORIZED')).toMatchObject({ severity: 'error', term: 'rua', name: 'example.com._report._dmarc.reports.example.net' });
     expect(find(r, 'DMARC_RUA_NO_MX')).toMatchObject({ severity: 'warning', name: 'reports.example.net' });
+  });
+
+  it('checks the first 10 of 1,000 report destinations and reports the rest once, unresolved', async () => {
+    const rua = Array.from({ length: 1000 }, (_, i) => `mailto:d@r${i}.example.net`).join(',');
+    const lookup = memoryLookup(zone(txt('_dmarc.example.com', `v=DMARC1; p=reject; rua=${rua}`)));
+    const r = await auditDmarc('example.com', lookup);
+    const asked = lookup.calls.map(([n]) => n);
+    expect(asked.filter((n) => n.endsWith('.example.net'))).toHaveLength(10 * 3); // specific + wildcard authorisation, MX
+    expect(asked).not.toContain('r10.example.net');
+    expect(r.findings.filter((f) => f.code === 'DMARC_RUA_NOT_FOLLOWED')).toHaveLength(1);
+    expect(find(r, 'DMARC_RUA_NOT_FOLLOWED')).toMatchObject({ severity: 'warning', term: 'rua', name: '_dmarc.example.com' });
+    expect(find(r, 'DMARC_RUA_NOT_FOLLOWED').message).toContain('names 1000 rua/ruf destination domains; the first 10 were checked, the other 990');
+    expect(r.findings.filter((f) => f.code === 'DMARC_RUA_NOT_AUTHORIZED')).toHaveLength(10);
   });
 
   it('accepts specific and wildcard authorisations; same organisational domain needs no lookup', async () => {

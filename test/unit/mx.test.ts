@@ -15,6 +15,28 @@ const find = (r: { findings: Finding[] }, code: string): Finding => {
 };
 
 describe('auditMx', () => {
+  it('checks the 10 most preferred of 1,000 exchanges and reports the rest once, unresolved', async () => {
+    const records = Array.from({ length: 1000 }, (_, i) => mx(1000 - i, `mx${i}.example.com`));
+    const lookup = memoryLookup(zone(...records, ...Array.from({ length: 1000 }, (_, i) => a(`mx${i}.example.com`))));
+    const r = await auditMx(D, lookup);
+    // The MX question, then A and AAAA of the 10 most preferred (mx999 … mx990).
+    expect(lookup.calls).toHaveLength(1 + 20);
+    expect(lookup.calls.map(([n]) => n)).toContain('mx990.example.com');
+    expect(lookup.calls.map(([n]) => n)).not.toContain('mx989.example.com');
+    expect(r.findings.filter((f) => f.code === 'MX_NOT_FOLLOWED')).toHaveLength(1);
+    expect(find(r, 'MX_NOT_FOLLOWED')).toMatchObject({ severity: 'warning', name: D });
+    expect(find(r, 'MX_NOT_FOLLOWED').message).toContain('1000 MX records naming 1000 hosts; the 10 most preferred were checked, the other 990 were not looked up');
+    expect(r.status).toBe('warn');
+    expect((r.detail as MxDetail).deliverTo).toHaveLength(1000);
+  });
+
+  it('ten exchanges are all checked, with no NOT_FOLLOWED finding', async () => {
+    const lookup = memoryLookup(zone(...Array.from({ length: 10 }, (_, i) => mx(i, `mx${i}.example.com`)), ...Array.from({ length: 10 }, (_, i) => a(`mx${i}.example.com`))));
+    const r = await auditMx(D, lookup);
+    expect(codes(r.findings)).toEqual([]);
+    expect(lookup.calls).toHaveLength(21);
+  });
+
   it('passes MX records whose targets have addresses, sorted by preference', async () => {
     const r = await auditMx(D, memoryLookup(zone(mx(20, 'mx2.example.com'), mx(10, 'mx1.example.com'), a('mx1.example.com'), { name: 'mx2.example.com', type: 'AAAA', data: '2001:db8::1' })));
     expect(r).toMatchObject({ check: 'mx', status: 'pass', name: D, record: ['10 mx1.example.com', '20 mx2.example.com'], findings: [] });

@@ -141,6 +141,47 @@ describe('lookup counting (RFC 7208 §4.6.4)', () => {
     expect(f.message).toContain('include:inc.example.net 9');
   });
 
+  it('resolves only the first 10 DNS-querying terms in evaluation order, counts the rest, and says so once', async () => {
+    const terms = Array.from({ length: 2000 }, (_, i) => `a:h${i}.example.com`).join(' ');
+    const { result, calls } = await audit({ 'example.com': { TXT: [`v=spf1 ${terms} -all`] }, ...hosts(2000, 'h') });
+    expect(result.detail).toMatchObject({ lookups: 2000, verdict: 'permerror', notFollowed: 1990 });
+    // The record, then A and AAAA for h0..h9: nothing beyond the 10th term.
+    expect(calls).toHaveLength(1 + 20);
+    expect(calls.map(([n]) => n)).not.toContain('h10.example.com');
+    const nf = result.findings.filter((f) => f.code === 'SPF_NOT_FOLLOWED');
+    expect(nf).toHaveLength(1);
+    expect(nf[0]).toMatchObject({ severity: 'info', name: 'example.com' });
+    expect(nf[0]!.message).toMatch(/^1990 DNS-querying terms beyond the limit of 10 were counted but not followed \(from "a:h10\.example\.com", "a:h11\.example\.com", "a:h12\.example\.com", …\)/);
+    const many = result.findings.find((f) => f.code === 'SPF_TOO_MANY_LOOKUPS')!;
+    expect(many.message).toContain('needs 2000 DNS-querying terms');
+    expect(many.message.length).toBeLessThan(600); // names a dozen terms, not 2,000
+  });
+
+  it('numbers terms in evaluation order: an include\'s record comes before the terms after it', async () => {
+    // include (1) + 9 inside = 10, so a:after is the 11th: counted, not resolved; inside, all 9 are resolved.
+    const inner = Array.from({ length: 9 }, (_, i) => `a:in${i}.example.com`).join(' ');
+    const { result, calls } = await audit({
+      'example.com': { TXT: ['v=spf1 include:inc.example.net a:after.example.com include:late.example.net -all'] },
+      'inc.example.net': { TXT: [`v=spf1 ${inner} -all`] }, ...hosts(9, 'in'), 'after.example.com': { A: ['192.0.2.99'] },
+      'late.example.net': { TXT: ['v=spf1 a -all'] },
+    });
+    const asked = calls.map(([n, t]) => `${n} ${t}`);
+    expect(asked).toContain('in8.example.com A');
+    expect(asked).not.toContain('after.example.com A');
+    // late.example.net's lower bound is position 3, so its record is fetched (deterministically), not its terms.
+    expect(asked).toContain('late.example.net TXT');
+    expect(asked).not.toContain('late.example.net A');
+    expect(result.detail).toMatchObject({ lookups: 13, verdict: 'permerror', notFollowed: 2 });
+  });
+
+  it('does not fetch an include whose position is surely beyond the limit, and says the count is a lower bound', async () => {
+    const a = Array.from({ length: 10 }, (_, i) => `a:h${i}.example.com`).join(' ');
+    const { result, calls } = await audit({ 'example.com': { TXT: [`v=spf1 ${a} include:big.example.net -all`] }, ...hosts(10, 'h') });
+    expect(calls.map(([n]) => n)).not.toContain('big.example.net');
+    expect(result.detail).toMatchObject({ lookups: 11, notFollowed: 1, verdict: 'permerror' });
+    expect(result.findings.find((f) => f.code === 'SPF_TOO_MANY_LOOKUPS')!.message).toContain('needs at least 11');
+  });
+
   it('does not count or resolve terms after all', async () => {
     const { result, calls } = await audit({ 'example.com': { TXT: ['v=spf1 -all include:a.example.net mx'] } });
     expect(result.detail.lookups).toBe(0);
@@ -157,7 +198,7 @@ describe('lookup counting (RFC 7208 §4.6.4)', () => {
 });
 
 describe('extra-cases.json context zones', () => {
-  const data = JSON.parse(readFileSync(new URL('../../../shared/conformance/spf/extra-cases.json', import.meta.url), 'utf8')) as {
+  const data = JSON.parse(readFileSync(new URL('../fixtures/conformance/spf/extra-cases.json', import.meta.url), 'utf8')) as {
     context: Array<{ domain: string; zone: Record<string, { TXT?: string[]; A?: string[]; MX?: Array<[number, string]> }>; rfc_result: string; checker_error: string }>;
   };
   it.each(data.context.map((c) => [c.checker_error, c] as const))('%s → %s', async (_, c) => {

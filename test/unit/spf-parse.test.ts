@@ -6,7 +6,7 @@ import {
 
 interface ExtraRecord { record: string; valid: boolean; reason?: string; warnings?: string[]; lookups?: number; conflict_with?: string }
 interface ExtraSelection { txt_records: string[]; selected: string | null }
-const extra = JSON.parse(readFileSync(new URL('../../../shared/conformance/spf/extra-cases.json', import.meta.url), 'utf8')) as {
+const extra = JSON.parse(readFileSync(new URL('../fixtures/conformance/spf/extra-cases.json', import.meta.url), 'utf8')) as {
   records: ExtraRecord[]; record_selection: ExtraSelection[];
 };
 

@@ -1,11 +1,12 @@
-import { parseIdentity } from '../../model/domain-name.js';
+import { parseIdentity, parseSmtpIdentity } from '../../model/domain-name.js';
 import { runValidate, validateExitCode } from '../../core/validate.js';
 import { renderValidate } from '../../render/validate.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { createContext, type GlobalOptions } from '../context.js';
 
 export async function validateCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  const identity = parseIdentity(args[0] ?? '');
+  // With --ip the identity is what a receiver got off the wire: a malformed domain is evaluated (none).
+  const identity = options.ip !== undefined ? parseSmtpIdentity(args[0] ?? '') : parseIdentity(args[0] ?? '', { smtp: true });
   const ctx = createContext(globals);
   const selectors = (options.selector as string[] | undefined) ?? [];
   for (const s of selectors) {

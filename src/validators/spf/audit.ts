@@ -9,6 +9,15 @@
  * Two phases: `build` asks DNS (concurrently, each question once) and records what it found; the
  * pure `judge` then replays check_host() order for a client no mechanism matches, which is the path
  * that evaluates the most terms, to give the verdict.
+ *
+ * The work is bounded by what the RFC counts, not by what a record lists (DESIGN.md "bounded work"):
+ * receivers stop at the 11th DNS-querying term, so the audit resolves only the first 10 in
+ * evaluation order and counts the rest without following them. `build` first fetches the include /
+ * redirect records that can lie within the limit — a term's index in its record plus its parent's
+ * position is a lower bound of its position, known before any child is fetched, so the choice is the
+ * same on every run — then `resolveWithinLimit` numbers the terms in evaluation order and resolves
+ * the `a`, `mx` and `exists` terms numbered 1 to 10. A record with 2,000 terms costs what one at the
+ * limit does.
  */
 import type { DnsAnswer, Lookup, RRType } from '../../dns/types.js';
 import { isFailure, txtValues } from '../../dns/types.js';
@@ -32,9 +41,11 @@ export interface SpfTermNode {
   /**
    * ok; void (found nothing); failed (DNS could not answer); macro/ptr (depends on the client, not
    * resolved); invalid-target (not a usable DNS name); loop; no-record / error (the include or redirect
-   * target has no valid SPF record); too-many-mx; truncated (tree too large to expand).
+   * target has no valid SPF record); too-many-mx; truncated (tree too large to expand); not-followed
+   * (beyond the 10th DNS-querying term in evaluation order: counted, never resolved); pending (only
+   * between the two build phases).
    */
-  state: 'ok' | 'void' | 'failed' | 'macro' | 'ptr' | 'invalid-target' | 'loop' | 'no-record' | 'error' | 'too-many-mx' | 'truncated';
+  state: 'ok' | 'void' | 'failed' | 'macro' | 'ptr' | 'invalid-target' | 'loop' | 'no-record' | 'error' | 'too-many-mx' | 'truncated' | 'not-followed' | 'pending';
   /** Terms counted toward the limit of 10: this one plus, for include/redirect, everything below. */
   lookups: number;
   /** Void lookups of this term plus, for include/redirect, everything below. */
@@ -65,7 +76,8 @@ export interface SpfNode {
 
 export interface SpfAudit extends CheckResult {
   check: 'spf';
-  detail: { tree: SpfNode; lookups: number; voidLookups: number; verdict: SpfVerdict };
+  /** `notFollowed`: DNS-querying terms beyond the limit, counted in `lookups` but not resolved. */
+  detail: { tree: SpfNode; lookups: number; voidLookups: number; verdict: SpfVerdict; notFollowed: number };
 }
 
 /** Every code this check emits: severity and a one-sentence fix. Codes are the contract (DESIGN.md). */
@@ -97,6 +109,7 @@ const CODES: Record<string, [Severity, string]> = {
   SPF_LOOKUP_FAILED: ['warning', 'Check that the authoritative DNS servers answer for this name, then run the check again.'],
   SPF_MACRO_UNRESOLVED: ['info', 'Nothing to fix: macro terms are counted, but they depend on each message so they were not followed.'],
   SPF_TREE_TRUNCATED: ['info', 'Flatten the include tree; it is too large to audit fully.'],
+  SPF_NOT_FOLLOWED: ['info', 'Nothing more to check there: receivers stop at the 10th DNS-querying term too. Bring the record within the limit first.'],
   SPF_SENDER_ID: ['info', 'Delete the obsolete Sender ID (spf2.0) record; receivers ignore it.'],
 };
 
@@ -113,7 +126,13 @@ function failureText(a: DnsAnswer): string {
 
 const isVoid = (a: DnsAnswer): boolean => a.outcome === 'nxdomain' || a.outcome === 'nodata';
 
-async function buildNode(domain: string, via: SpfNode['via'], path: readonly string[], ctx: Ctx, override?: string): Promise<SpfNode> {
+/**
+ * Phase 1 for the record at `domain`: fetch and parse it, and fetch the records of its include /
+ * redirect terms that can lie within the limit. `before` is the number of DNS-querying terms that
+ * precede this record's first term in evaluation order, at least (the include or redirect term that
+ * leads here included). `a`/`mx`/`exists` terms are left `pending` for phase 2.
+ */
+async function buildNode(domain: string, via: SpfNode['via'], path: readonly string[], ctx: Ctx, override?: string, before = 0): Promise<SpfNode> {
   const node: SpfNode = { domain, via, record: null, state: 'missing', void: false, terms: [], lookups: 0, voidLookups: 0, errors: [], warnings: [] };
   let record = override;
   if (record === undefined) {
@@ -135,13 +154,12 @@ async function buildNode(domain: string, via: SpfNode['via'], path: readonly str
     .map((m) => ({ raw: m.raw, kind: m.mechanism, spec: m.domainSpec }));
   if (parsed.redirect && firstAll === -1) dnsTerms.push({ raw: parsed.redirect.raw, kind: 'redirect', spec: parsed.redirect.domainSpec });
   const here = [...path, domain];
-  node.terms = await Promise.all(dnsTerms.map((t) => buildTerm(t.raw, t.kind, t.spec, domain, here, ctx)));
-  node.lookups = node.terms.reduce((n, t) => n + t.lookups, 0);
-  node.voidLookups = node.terms.reduce((n, t) => n + t.voidLookups, 0);
+  node.terms = await Promise.all(dnsTerms.map((t, i) => buildTerm(t.raw, t.kind, t.spec, domain, here, ctx, before + i + 1)));
   return node;
 }
 
-async function buildTerm(raw: string, kind: DnsTermKind, spec: DomainSpec | null, domain: string, path: readonly string[], ctx: Ctx): Promise<SpfTermNode> {
+/** Phase 1 for one term; `position` is a lower bound of its place in evaluation order (1-based). */
+async function buildTerm(raw: string, kind: DnsTermKind, spec: DomainSpec | null, domain: string, path: readonly string[], ctx: Ctx, position: number): Promise<SpfTermNode> {
   const t: SpfTermNode = { term: raw, kind, target: null, state: 'ok', lookups: 1, voidLookups: 0 };
   if (spec?.hasMacros) return { ...t, state: 'macro' };
   const target = spec ? norm(spec.raw) : domain;
@@ -150,16 +168,56 @@ async function buildTerm(raw: string, kind: DnsTermKind, spec: DomainSpec | null
   if (bad) return { ...t, state: 'invalid-target', failure: `"${target}" cannot be looked up: ${bad}` };
   // ptr compares the client's reverse names with the target: nothing to ask without a client.
   if (kind === 'ptr') return { ...t, state: 'ptr' };
+  if (position > SPF_MAX_LOOKUPS) return { ...t, state: 'not-followed' };
   if (kind === 'include' || kind === 'redirect') {
     if (path.includes(target)) return { ...t, state: 'loop' };
     if (++ctx.expansions > MAX_EXPANSIONS) return { ...t, state: 'truncated' };
-    const child = await buildNode(target, kind, path, ctx);
+    const child = await buildNode(target, kind, path, ctx, undefined, position);
     const state = child.state === 'ok' ? 'ok' : child.state === 'missing' ? 'no-record' : child.state === 'failed' ? 'failed' : 'error';
-    return {
-      ...t, state, child, lookups: 1 + child.lookups, voidLookups: (child.void ? 1 : 0) + child.voidLookups,
-      ...(child.failure ? { failure: child.failure } : {}),
-    };
+    return { ...t, state, child, ...(child.failure ? { failure: child.failure } : {}) };
   }
+  return { ...t, state: 'pending' };
+}
+
+/**
+ * Phase 2: number the terms in check_host() order (an include's record right after the include) and
+ * resolve the pending ones numbered within the limit, concurrently; the rest become `not-followed`.
+ * Then add up lookups and void lookups bottom-up.
+ */
+async function resolveWithinLimit(tree: SpfNode, ctx: Ctx): Promise<void> {
+  let position = 0;
+  const jobs: Array<Promise<void>> = [];
+  const number = (node: SpfNode): void => {
+    for (const t of node.terms) {
+      position++;
+      if (t.state === 'pending') {
+        if (position <= SPF_MAX_LOOKUPS) jobs.push(resolveTerm(t, ctx).then((r) => { Object.assign(t, r); }));
+        else t.state = 'not-followed';
+      }
+      if (t.child) number(t.child);
+    }
+  };
+  number(tree);
+  await Promise.all(jobs);
+  tally(tree);
+}
+
+function tally(node: SpfNode): void {
+  for (const t of node.terms) {
+    if (!t.child) continue;
+    tally(t.child);
+    t.lookups = 1 + t.child.lookups;
+    t.voidLookups = (t.child.void ? 1 : 0) + t.child.voidLookups;
+  }
+  node.lookups = node.terms.reduce((n, t) => n + t.lookups, 0);
+  node.voidLookups = node.terms.reduce((n, t) => n + t.voidLookups, 0);
+}
+
+/** Resolve one `a`, `mx` or `exists` term (its target is a usable name). */
+async function resolveTerm(pending: SpfTermNode, ctx: Ctx): Promise<SpfTermNode> {
+  const t: SpfTermNode = { ...pending, state: 'ok' };
+  const target = t.target!;
+  const kind = t.kind;
   if (kind === 'exists') {
     const a = await ctx.ask(target, 'A');
     if (isFailure(a)) return { ...t, state: 'failed', failure: failureText(a) };
@@ -257,10 +315,19 @@ function report(tree: SpfNode, expectIncludes: readonly string[]): Finding[] {
     }
   };
   visit(tree, true, null);
+  const notFollowed = countNotFollowed(tree);
+  // An include beyond the limit is counted as 1; what its record holds was not fetched, so "at least".
+  const atLeast = notFollowed.includes > 0 ? 'at least ' : '';
   if (tree.lookups > SPF_MAX_LOOKUPS) {
-    const costs = tree.terms.map((t) => `${t.term} ${t.lookups}`).join(', ');
+    const shown = tree.terms.slice(0, 12).map((t) => `${t.term} ${t.lookups}`);
+    const more = tree.terms.length > shown.length ? ` and ${tree.terms.length - shown.length} more terms` : '';
     add('SPF_TOO_MANY_LOOKUPS', tree.domain, null,
-      `The SPF record needs ${tree.lookups} DNS-querying terms; the limit is ${SPF_MAX_LOOKUPS} (${costs}). Receivers return permerror.`);
+      `The SPF record needs ${atLeast}${tree.lookups} DNS-querying terms; the limit is ${SPF_MAX_LOOKUPS} (${shown.join(', ')}${more}). Receivers return permerror.`);
+  }
+  if (notFollowed.total > 0) {
+    const first = notFollowed.terms.slice(0, 3).map((t) => `"${t}"`).join(', ');
+    add('SPF_NOT_FOLLOWED', tree.domain, null,
+      `${notFollowed.total} DNS-querying term${notFollowed.total === 1 ? '' : 's'} beyond the limit of ${SPF_MAX_LOOKUPS} ${notFollowed.total === 1 ? 'was' : 'were'} counted but not followed (from ${first}${notFollowed.total > 3 ? ', …' : ''}): receivers stop there with permerror, so nothing they hold was looked up.`);
   }
   if (tree.voidLookups > SPF_MAX_VOID_LOOKUPS) {
     const voids = out.filter((f) => f.code === 'SPF_VOID_LOOKUP').map((f) => `${f.term} → ${f.name}`);
@@ -274,6 +341,18 @@ function report(tree: SpfNode, expectIncludes: readonly string[]): Finding[] {
       if (!reached.has(want)) add('SPF_INCLUDE_MISSING', tree.domain, `include:${want}`, `The SPF record at ${tree.domain} does not include ${want}, directly or through its includes.`);
     }
   }
+  return out;
+}
+
+function countNotFollowed(tree: SpfNode): { total: number; includes: number; terms: string[] } {
+  const out = { total: 0, includes: 0, terms: [] as string[] };
+  walkTerms(tree, (t) => {
+    if (t.state !== 'not-followed') return true;
+    out.total++;
+    if (t.kind === 'include' || t.kind === 'redirect') out.includes++;
+    if (out.terms.length < 3) out.terms.push(t.term);
+    return true;
+  });
   return out;
 }
 
@@ -334,7 +413,7 @@ export async function auditSpf(domain: string, lookup: Lookup, opts: { expectInc
   const result = (tree: SpfNode, verdict: SpfVerdict, findings: Finding[], record: string | string[] | null, forceNone: boolean): SpfAudit => ({
     check: 'spf', name, record, findings,
     status: forceNone ? 'none' : statusFromFindings(findings),
-    detail: { tree, lookups: tree.lookups, voidLookups: tree.voidLookups, verdict },
+    detail: { tree, lookups: tree.lookups, voidLookups: tree.voidLookups, verdict, notFollowed: countNotFollowed(tree).total },
   });
   const invalid = domainProblem(name);
   if (invalid) {
@@ -342,6 +421,7 @@ export async function auditSpf(domain: string, lookup: Lookup, opts: { expectInc
     return result(empty, 'none', [f], null, true);
   }
   let tree = await buildNode(name, 'root', [], ctx);
+  await resolveWithinLimit(tree, ctx);
   const extra: Finding[] = [];
   let quoted: string | null = null;
   if (tree.state !== 'failed') {
@@ -354,6 +434,7 @@ export async function auditSpf(domain: string, lookup: Lookup, opts: { expectInc
     if (quoted !== null) {
       const inner = quoted.trim().replace(/^(?:\\?")+/, '').replace(/(?:\\?")+$/, '');
       tree = { ...(await buildNode(name, 'root', [], ctx, inner)), record: quoted };
+      await resolveWithinLimit(tree, ctx);
       extra.push(finding('RECORD_QUOTED', name, null, 'The SPF value is wrapped in literal quote characters, so receivers do not see an SPF record at all.'));
     }
   }
