@@ -39,7 +39,11 @@ function includesOf(value: string): string[] {
 
 const m = (status: RecordStatus, code: string | null, found: string[], detail: string | null = null, hint: string | null = null): Match => ({ status, code, found, detail, hint });
 
-async function matchTxt(r: DnsRecord, values: string[], resolverLookup: Lookup): Promise<Match> {
+/**
+ * `spfLookup` answers the record's own name from the authoritative servers (a resolver may still
+ * cache an older record) and everything else — includes in other zones — from the resolvers.
+ */
+async function matchTxt(r: DnsRecord, values: string[], spfLookup: Lookup): Promise<Match> {
   const quoted = values.find((v) => isQuoted(v) && v.trim().slice(1, -1).trim() === r.value.trim());
   if (r.purpose === 'spf' || r.purpose === 'mail-from-spf') {
     const sel = selectSpfRecord(values);
@@ -65,14 +69,22 @@ async function matchTxt(r: DnsRecord, values: string[], resolverLookup: Lookup):
     const wanted = includesOf(r.value);
     // The provider's include written in the record itself: authorised, whatever its target answers today.
     const direct = new Set(includesOf(sel.record));
-    if (wanted.length > 0 && wanted.every((w) => direct.has(w))) return m('verified', null, [sel.record], 'An SPF record that includes the provider among others.');
-    const audit = await auditSpf(r.name, resolverLookup, { expectIncludes: wanted });
+    const audit = await auditSpf(r.name, spfLookup, { expectIncludes: wanted });
+    // Whatever authorises the provider, a record over the RFC 7208 limits (or otherwise broken) is a
+    // permerror at receivers, for the provider's mail too. A lookup that could not be made is not
+    // such an error: it says nothing about the record.
+    const broken = audit.findings.find((f) => f.severity === 'error' && f.code !== 'SPF_INCLUDE_MISSING' && !/_LOOKUP_FAILED$|_UNAVAILABLE$|_DNS_ERROR$|_UNCHECKED$/.test(f.code));
+    if (wanted.length > 0 && wanted.every((w) => direct.has(w))) {
+      return broken
+        ? m('invalid', broken.code, [sel.record], broken.message, broken.hint ?? null)
+        : m('verified', null, [sel.record], 'An SPF record that includes the provider among others.');
+    }
     const missing = audit.findings.find((f) => f.code === 'SPF_INCLUDE_MISSING');
     if (missing) {
       return m('invalid', 'SPF_INCLUDE_MISSING', [sel.record], `The SPF record at ${r.name} does not authorise ${wanted.join(', ')}.`, `Add ${wanted.map((w) => `include:${w}`).join(' ')} before the final all term of the existing record (keep one v=spf1 record).`);
     }
-    const broken = audit.findings.find((f) => f.severity === 'error');
-    if (broken) return m('invalid', broken.code, [sel.record], broken.message, broken.hint ?? null);
+    const failed = audit.findings.find((f) => f.severity === 'error');
+    if (failed) return m('invalid', failed.code, [sel.record], failed.message, failed.hint ?? null);
     return m('verified', null, [sel.record], 'A merged SPF record that authorises the provider.');
   }
   if (r.purpose === 'dmarc') {
@@ -148,7 +160,8 @@ export async function matchRecord(r: DnsRecord, answer: DnsAnswer, ctx: { zone: 
       result = m('invalid', 'MX_PRIORITY_IN_VALUE', found, 'The MX priority was pasted into the target host.', `Set the target to ${r.value} and the priority field to ${r.priority ?? 10}.`);
     } else result = mx.length ? m('invalid', 'VALUE_MISMATCH', found, `The MX at ${r.name} points elsewhere.`, `Add MX ${r.priority ?? 10} ${r.value} at ${r.name}.`) : m('missing', null, []);
   } else {
-    result = await matchTxt(r, answer.outcome === 'answer' ? txtValues(answer) : [], ctx.resolverLookup);
+    const spfLookup: Lookup = (name, type) => (norm(name) === norm(r.name) ? ctx.authLookup(name, type) : ctx.resolverLookup(name, type));
+    result = await matchTxt(r, answer.outcome === 'answer' ? txtValues(answer) : [], spfLookup);
   }
   if (result.status === 'missing' && result.found.length === 0) {
     const accept = (vs: string[]) => (r.type === 'TXT' ? vs.some((v) => stripWs(v).toLowerCase().includes(stripWs(r.value).toLowerCase().slice(0, 24))) : vs.some((v) => norm(v).endsWith(norm(r.value))));

@@ -10,6 +10,7 @@
 import type { DnsRecord } from '../model/record.js';
 import type { HostChange, HostRecord } from './types.js';
 import { parseSpf } from '../validators/spf/parse.js';
+import { dmarcVersionFirst, meantAsDmarc } from '../validators/dmarc.js';
 
 export type PlanAction = 'create' | 'update' | 'unchanged' | 'conflict';
 
@@ -122,11 +123,18 @@ export function computePlan(desired: DnsRecord[], existing: HostRecord[], owned:
       continue;
     }
     if (r.type === 'TXT' && r.purpose === 'dmarc') {
-      const dmarcs = here.filter((h) => h.type === 'TXT' && isDmarc(h.value));
+      // A record meant as DMARC but not starting with v=DMARC1 (`p=reject; v=DMARC1`) is the owner's
+      // policy, broken — not "no DMARC": creating ours beside it would leave two records, or a
+      // weaker policy once they fix theirs.
+      const dmarcs = here.filter((h) => h.type === 'TXT' && meantAsDmarc(h.value));
       const d = dmarcs[0];
       if (!d) { entries.push(entry('create', r, null, { kind: 'create', record: want, seen: here })); continue; }
       dmarcs.forEach((x) => touched.add(x));
       if (dmarcs.length > 1) { entries.push(entry('conflict', r, d, null, `${dmarcs.length} DMARC records at ${r.name} (receivers ignore them all)`, 'Keep one v=DMARC1 record and delete the others.')); continue; }
+      if (!isDmarc(d.value)) {
+        entries.push(entry('conflict', r, d, null, `the DMARC record at ${r.name} does not start with v=DMARC1, so receivers ignore it`, `Fix it at your DNS host, keeping your policy: "${dmarcVersionFirst(d.value)}".`));
+        continue;
+      }
       if (policyOf(d.value) >= policyOf(r.value)) { entries.push(entry('unchanged', r, d, null, 'an existing DMARC policy at least as strict is kept')); continue; }
       entries.push(isOwned(d)
         ? entry('update', r, d, { kind: 'update', from: d, to: { ...want, hostId: d.hostId }, seen: here }, 'mailsetup wrote this policy before; now the stricter one')

@@ -79,7 +79,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([honest, attacker, resolver, outOfZone, ...Object.values(hostile)].map((s) => s.close()));
+  await Promise.all([honest, attacker, resolver, outOfZone, ...Object.values(hostile)].map((s) => s?.close()));
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -35,6 +35,8 @@ const zones: Record<string, ZoneRecord[]> = {
   'strict.test': [...without(sesPublished('mail.strict.test'), '_dmarc.mail.strict.test'), txt('_dmarc.mail.strict.test', 'v=DMARC1; p=reject; adkim=s'), cname('TOK1._domainkey.mail.strict.test.', 'TOK1.DKIM.AMAZONSES.COM.')].filter((r) => r.name !== 'tok1._domainkey.mail.strict.test'),
   'stale.test': sesPublished('mail.stale.test'),
   'aspf.test': [...without(sesPublished('mail.aspf.test'), '_dmarc.mail.aspf.test'), txt('_dmarc.mail.aspf.test', 'v=DMARC1; p=reject; aspf=s')],
+  // The provider's include written in the record, but 11 DNS-querying terms: a permerror at receivers.
+  'toomany.test': [...without(sesPublished('mail.toomany.test'), 'bounce.mail.toomany.test', 'TXT'), txt('bounce.mail.toomany.test', `v=spf1 include:amazonses.com ${Array.from({ length: 10 }, (_, i) => `include:s${i}.other.test`).join(' ')} ~all`), ...Array.from({ length: 10 }, (_, i) => txt(`s${i}.other.test`, 'v=spf1 ip4:192.0.2.1 -all'))],
   'plusall.test': [...without(sesPublished('mail.plusall.test'), 'bounce.mail.plusall.test', 'TXT'), txt('bounce.mail.plusall.test', 'v=spf1 include:amazonses.com +all')],
   // A CR hides the first record's +all on a terminal; the whole thing does not parse.
   'spfcr.test': [...without(sesPublished('mail.spfcr.test'), 'bounce.mail.spfcr.test', 'TXT'), txt('bounce.mail.spfcr.test', 'v=spf1 +all\rv=spf1 include:amazonses.com -all')],
@@ -151,6 +153,7 @@ describe('verify: diagnoses', () => {
     ['mail.noinclude.test', 'TXT', 'bounce.mail.noinclude.test', 'SPF_INCLUDE_MISSING'],
     ['mail.mismatch.test', 'CNAME', 'tok1._domainkey.mail.mismatch.test', 'VALUE_MISMATCH'],
     ['mail.plusall.test', 'TXT', 'bounce.mail.plusall.test', 'SPF_PLUS_ALL'],
+    ['mail.toomany.test', 'TXT', 'bounce.mail.toomany.test', 'SPF_TOO_MANY_LOOKUPS'],
     ['mail.spfcr.test', 'TXT', 'bounce.mail.spfcr.test', 'SPF_SYNTAX'],
     ['mail.dkimtxt.test', 'TXT', 'sel._domainkey.mail.dkimtxt.test', 'DKIM_KEY_INVALID'],
   ])('%s: %s %s → %s', async (domain, type, name, code) => {

@@ -109,18 +109,17 @@ export async function startHostileDns(upstream: string, rules: HostileRule[]): P
     return [{ bytes: honest }];
   }
 
-  const udp = dgram.createSocket('udp4');
-  udp.on('message', (msg, rinfo) => {
-    void respond(msg).then((replies) => {
-      for (const r of replies) {
-        const send = () => (r.spoofed ? liar : udp).send(r.bytes, rinfo.port, rinfo.address);
-        if (r.delayMs) setTimeout(send, r.delayMs); else send();
-      }
-    });
-  });
-  await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-  const port = udp.address().port;
   const sockets = new Set<net.Socket>();
+  function onUdp(udp: dgram.Socket): void {
+    udp.on('message', (msg, rinfo) => {
+      void respond(msg).then((replies) => {
+        for (const r of replies) {
+          const send = () => (r.spoofed ? liar : udp).send(r.bytes, rinfo.port, rinfo.address);
+          if (r.delayMs) setTimeout(send, r.delayMs); else send();
+        }
+      });
+    });
+  }
   const tcp = net.createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
@@ -142,7 +141,23 @@ export async function startHostileDns(upstream: string, rules: HostileRule[]): P
       }
     });
   });
-  await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, '127.0.0.1', () => resolve()); });
+  // UDP and TCP share one port: bind UDP to an ephemeral port, then TCP to the same one; another
+  // process may hold that TCP port, so try again with a fresh UDP port.
+  let udp: dgram.Socket;
+  let port = 0;
+  for (let attempt = 0; ; attempt++) {
+    udp = dgram.createSocket('udp4');
+    onUdp(udp);
+    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
+    port = udp.address().port;
+    try {
+      await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, '127.0.0.1', () => { tcp.off('error', reject); resolve(); }); });
+      break;
+    } catch (e) {
+      await new Promise<void>((r) => udp.close(() => r()));
+      if (attempt >= 10) throw e;
+    }
+  }
   return {
     address: `127.0.0.1:${port}`,
     port,

@@ -48,6 +48,14 @@ describe('computePlan', () => {
     expect(e.change).toEqual({ kind: 'update', from: spf, to: { ...spf, value: 'v=spf1 include:sendgrid.net include:amazonses.com -all' }, seen: [spf] });
   });
 
+  it('a misordered DMARC (p=reject; v=DMARC1) is the owner\'s broken policy: a conflict with their record reordered, never a second record', () => {
+    const broken = host('TXT', `_dmarc.${D}`, 'p=reject; v=DMARC1; rua=mailto:d@acme.test');
+    const p = computePlan(desired, [broken], [], 3600);
+    const e = p.entries.find((x) => x.record.purpose === 'dmarc')!;
+    expect(e).toMatchObject({ action: 'conflict', fix: expect.stringContaining('"v=DMARC1; p=reject; rua=mailto:d@acme.test"') });
+    expect(planChanges(p).some((c) => (c.kind === 'create' ? c.record : c.to).name === `_dmarc.${D}`)).toBe(false);
+  });
+
   it('an SPF that already includes the provider is unchanged; two SPF records are a conflict', () => {
     expect(computePlan(desired, [host('TXT', `bounce.${D}`, 'v=spf1 include:AmazonSES.com include:x.test ~all')], [], 3600).entries[2]!.action).toBe('unchanged');
     const two = computePlan(desired, [host('TXT', `bounce.${D}`, 'v=spf1 -all'), host('TXT', `bounce.${D}`, 'v=spf1 ~all')], [], 3600);
