@@ -4,11 +4,16 @@
 // dist/ is never emptied first: chunk names are content hashes, so a CLI process that is running
 // while a build happens (parallel test workers) still finds every chunk it references. Files the
 // new build did not write are pruned once they are a minute old.
+//
+// `--clean` (used by `npm pack`, through `prepack`) empties dist/ first, so the package holds exactly
+// one build. Every build also writes dist/THIRD_PARTY_LICENSES.txt: the licence of each package
+// bundled into dist/, as users of bundled tools expect, read from the build's own metafile.
 import { build } from 'esbuild';
-import { readdirSync, statSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const outdir = resolve('dist');
+if (process.argv.includes('--clean')) rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   entryPoints: { main: 'src/cli/main.ts', 'embedded-server': 'src/dns/embedded-server.ts' },
   outdir,
@@ -29,3 +34,31 @@ for (const name of readdirSync(outdir)) {
   const file = join(outdir, name);
   if (!written.has(file) && Date.now() - statSync(file).mtimeMs > 60_000) rmSync(file, { force: true });
 }
+
+/** The package roots (`node_modules/@scope/name`) of every bundled input, deepest node_modules last. */
+function bundledPackages(inputs) {
+  const roots = new Set();
+  for (const file of Object.keys(inputs)) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file);
+    if (m) roots.add(m[1]);
+  }
+  return [...roots].sort();
+}
+
+function licenceText(root) {
+  const file = readdirSync(root).find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f));
+  return file ? readFileSync(join(root, file), 'utf8').trim() : null;
+}
+
+const sections = [];
+for (const root of bundledPackages(result.metafile.inputs)) {
+  const pkgFile = join(root, 'package.json');
+  if (!existsSync(pkgFile)) continue;
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
+  const text = licenceText(root);
+  const licence = typeof pkg.license === 'string' ? pkg.license : pkg.license?.type ?? 'see the package';
+  sections.push(`${pkg.name}@${pkg.version} — ${licence}${pkg.repository ? ` — ${typeof pkg.repository === 'string' ? pkg.repository : pkg.repository.url}` : ''}\n\n${text ?? `(no licence file in the package; its package.json says ${licence})`}`);
+}
+const unique = [...new Map(sections.map((s) => [s.split('\n')[0], s])).values()];
+writeFileSync(join(outdir, 'THIRD_PARTY_LICENSES.txt'),
+  `mailsetup bundles the following ${unique.length} packages into dist/. Their licences follow.\n\n${unique.join(`\n\n${'-'.repeat(72)}\n\n`)}\n`);

@@ -1,0 +1,83 @@
+/**
+ * The package as users get it: `npm pack` (from a copy of the sources, so the clean build it runs
+ * cannot pull dist/ away from other test files' CLI processes), installed offline into an empty
+ * folder. Everything dist/ needs is bundled: the install brings no other package.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
+import { guardEnv } from '../helpers/cli.js';
+import { mx, a, soa, txt } from '../helpers/zone-builders.js';
+
+const ROOT = resolve(__dirname, '../..');
+const work = mkdtempSync(join(tmpdir(), 'mailsetup-pack-'));
+let tarball = '';
+let entries: string[] = [];
+let dns: EmbeddedDns;
+
+function run(cmd: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_cache: process.env.npm_config_cache ?? join(process.env.HOME ?? work, '.npm'), ...extraEnv }, timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout}\n${r.stderr}`);
+  return r;
+}
+
+beforeAll(async () => {
+  const src = join(work, 'src-copy');
+  mkdirSync(src);
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'bin', 'src', 'scripts']) cpSync(join(ROOT, f), join(src, f), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
+  run('npm', ['pack', '--pack-destination', work, '--silent'], src);
+  tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
+  entries = run('tar', ['-tzf', tarball], work).stdout.split('\n').filter(Boolean);
+  dns = await startEmbeddedDns({ records: [soa('pack.test'), txt('pack.test', 'v=spf1 -all'), txt('_dmarc.pack.test', 'v=DMARC1; p=reject'), mx('pack.test', 10, 'mx.pack.test'), a('mx.pack.test', '192.0.2.25')] });
+}, 180_000);
+
+afterAll(async () => {
+  await dns?.close();
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm pack', () => {
+  it('is under 5 MB and ships bin, dist, the licences and README — no source maps, no sources', () => {
+    const size = statSync(tarball).size;
+    console.log(`tarball ${(size / 1e6).toFixed(2)} MB, ${entries.length} files`);
+    expect(size).toBeLessThan(5e6);
+    expect(entries.filter((e) => e.endsWith('.map'))).toEqual([]);
+    expect(entries.filter((e) => e.startsWith('package/src/') || e.startsWith('package/test/'))).toEqual([]);
+    for (const f of ['package/bin/mailsetup.js', 'package/dist/main.js', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/LICENSE', 'package/README.md']) expect(entries).toContain(f);
+  });
+
+  it('declares no runtime dependency: everything dist/ needs is bundled', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.dependencies ?? {}).toEqual({});
+  });
+
+  it('installs offline into an empty folder as one package, and runs from there', async () => {
+    const app = join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), '{"name":"app","version":"1.0.0","private":true}\n');
+    const t0 = Date.now();
+    run('npm', ['install', '--offline', '--no-audit', '--no-fund', '--silent', tarball], app);
+    const installMs = Date.now() - t0;
+    expect(readdirSync(join(app, 'node_modules')).filter((d) => !d.startsWith('.'))).toEqual(['mailsetup']);
+    const bin = join(app, 'node_modules', '.bin', 'mailsetup');
+    expect(existsSync(bin)).toBe(true);
+    const version = run(bin, ['--version'], app, guardEnv());
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    // Asynchronously: the DNS server answers from this process's event loop.
+    const stdout = await new Promise<string>((done, fail) => {
+      const child = spawn(bin, ['validate', 'pack.test', '--resolver', dns.address, '--selector', 's1', '--json'], { cwd: app, env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv() } });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.on('error', fail);
+      child.on('close', () => done(out));
+    });
+    const doc = JSON.parse(stdout);
+    expect(doc.domain).toBe('pack.test');
+    expect(doc.checks.find((c: { check: string }) => c.check === 'dmarc').status).toBe('pass');
+    console.log(`installed offline in ${installMs} ms`);
+  });
+});
