@@ -2,11 +2,12 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { NET_GUARD_MARKER } from './net-guard.mjs';
+import { assertSchema, schemaKinds } from './schemas.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/mailsetup.js', import.meta.url));
 const NET_GUARD = new URL('./net-guard.mjs', import.meta.url).href;
 
-export interface CliResult { code: number | null; stdout: string; stderr: string }
+export interface CliResult { code: number | null; stdout: string; stderr: string; args?: string[] }
 
 /**
  * What every Node child of the tests gets: the loopback guard preloaded, and no EC2 metadata
@@ -44,13 +45,13 @@ export function assertStayedOnLoopback(args: string[], r: CliResult): CliResult 
 
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<CliResult> {
   assertLoopbackResolver(args);
-  return assertStayedOnLoopback(args, await spawnCli(args, env, () => {}, timeoutMs));
+  return { ...assertStayedOnLoopback(args, await spawnCli(args, env, () => {}, timeoutMs)), args };
 }
 
 /** runCli, calling `onLine` with each stdout line as it arrives. */
 export async function runCliStreaming(args: string[], env: NodeJS.ProcessEnv, onLine: (line: string) => void, timeoutMs = 30_000): Promise<CliResult> {
   assertLoopbackResolver(args);
-  return assertStayedOnLoopback(args, await spawnCli(args, env, onLine, timeoutMs));
+  return { ...assertStayedOnLoopback(args, await spawnCli(args, env, onLine, timeoutMs)), args };
 }
 
 /** The CLI as a subprocess with the guard loaded, without failing on its marker (the guard's own test). */
@@ -75,11 +76,21 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, onLine: (line: 
   });
 }
 
-/** stdout must be exactly one JSON document. */
+/**
+ * stdout must be exactly one JSON document, and match its command's schema in schemas/ (an error
+ * document matches error.schema.json, whatever the command).
+ */
 export function parseJson(r: CliResult): any {
+  let doc: unknown;
   try {
-    return JSON.parse(r.stdout);
+    doc = JSON.parse(r.stdout);
   } catch {
     throw new Error(`stdout is not one JSON document:\n${r.stdout}\n--- stderr:\n${r.stderr}`);
   }
+  const kinds = schemaKinds();
+  const isError = typeof doc === 'object' && doc !== null && !Array.isArray(doc) && Object.keys(doc).length === 1 && 'error' in doc;
+  const command = r.args?.find((a) => kinds.includes(a) && a !== 'error' && a !== 'common');
+  if (isError) assertSchema('error', doc);
+  else if (command) assertSchema(command, doc);
+  return doc;
 }

@@ -27,7 +27,7 @@ function run(cmd: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessE
 beforeAll(async () => {
   const src = join(work, 'src-copy');
   mkdirSync(src);
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'bin', 'src', 'scripts']) cpSync(join(ROOT, f), join(src, f), { recursive: true });
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'bin', 'src', 'scripts', 'schemas']) cpSync(join(ROOT, f), join(src, f), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
   run('npm', ['pack', '--pack-destination', work, '--silent'], src);
   tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
@@ -47,7 +47,7 @@ describe('npm pack', () => {
     expect(size).toBeLessThan(5e6);
     expect(entries.filter((e) => e.endsWith('.map'))).toEqual([]);
     expect(entries.filter((e) => e.startsWith('package/src/') || e.startsWith('package/test/'))).toEqual([]);
-    for (const f of ['package/bin/mailsetup.js', 'package/dist/main.js', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/LICENSE', 'package/README.md']) expect(entries).toContain(f);
+    for (const f of ['package/bin/mailsetup.js', 'package/dist/main.js', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/LICENSE', 'package/README.md', 'package/schemas/verify.schema.json']) expect(entries).toContain(f);
   });
 
   it('declares no runtime dependency: everything dist/ needs is bundled', () => {
