@@ -107,7 +107,15 @@ const overGauge = (rate: number, t: Threshold): boolean => rate > t.p / t.q + 1e
 
 export const percent = (rate: number | null, digits = 2): string => (rate === null ? '—' : `${(rate * 100).toFixed(digits).replace(/\.?0+$/, '')} %`);
 
-function rateFindings(f: HealthFigures): HealthFinding[] {
+/** What each provider does at higher rates (reputation.md §1.6, §4.3), for the hints. */
+const PAUSES: Record<string, { bounce: string; complaint: string }> = {
+  ses: { bounce: ' SES reviews the account at 5 % and may pause sending at 10 %.', complaint: ' SES reviews the account at 0.1 % and may pause sending at 0.5 %.' },
+  resend: { bounce: ' Resend may pause sending at 4 %.', complaint: ' Resend\'s acceptable-use limit is 0.08 %.' },
+  sendgrid: { bounce: ' SendGrid lowers the account reputation as bounces rise.', complaint: ' SendGrid lowers the account reputation with every spam report.' },
+  mailgun: { bounce: ' Mailgun disables domains above thresholds it does not publish.', complaint: ' Mailgun asks for less than 0.1 %.' },
+};
+
+function rateFindings(f: HealthFigures, provider: string): HealthFinding[] {
   const out: HealthFinding[] = [];
   const judged = f.ratesFrom === 'provider' || (f.sent !== null && f.sent >= THRESHOLDS.minSent);
   if (!judged) {
@@ -129,9 +137,9 @@ function rateFindings(f: HealthFigures): HealthFinding[] {
     out.push({
       severity: flagged ? 'error' : 'warning', code: 'BOUNCE_RATE_HIGH',
       message: `Hard-bounce rate ${percent(f.bounceRate)}${scope} is above ${t.label}${flagged ? ' (flagged)' : ''}.`,
-      hint: flagged
-        ? 'Stop sending to addresses that bounced, remove old or bought lists, and send only to recent, confirmed recipients; SES reviews accounts at 5 % and may pause at 10 %.'
-        : 'Clean the list (drop addresses that bounced, confirm new sign-ups) before the rate reaches 3 %.',
+      hint: (flagged
+        ? 'Stop sending to addresses that bounced, remove old or bought lists, and send only to recent, confirmed recipients.'
+        : 'Clean the list (drop addresses that bounced, confirm new sign-ups) before the rate reaches 3 %.') + (PAUSES[provider]?.bounce ?? ''),
       figure: f.bounceRate, threshold: t.p / t.q,
     });
   }
@@ -144,7 +152,7 @@ function rateFindings(f: HealthFigures): HealthFinding[] {
     out.push({
       severity: flagged ? 'error' : 'warning', code: 'COMPLAINT_RATE_HIGH',
       message: `Complaint rate ${percent(f.complaintRate, 3)}${scope} is above ${t.label}${flagged ? ' (flagged)' : ''}.`,
-      hint: 'Send only to people who asked for the mail, make unsubscribing one click (List-Unsubscribe), and slow down to the most engaged recipients; SES may pause at 0.5 %, Gmail rejects bulk mail above 0.3 %.',
+      hint: `Send only to people who asked for the mail, make unsubscribing one click (List-Unsubscribe), and slow down to the most engaged recipients; Gmail rejects bulk mail above 0.3 %.${PAUSES[provider]?.complaint ?? ''}`,
       figure: f.complaintRate, threshold: t.p / t.q,
     });
   }
@@ -203,7 +211,7 @@ export function judge(domain: string, provider: string, report: DeliveryReport, 
   const figures = figuresFrom(report);
   const findings: HealthFinding[] = [];
   findings.push(...verdictFindings(report, provider));
-  if (figures) findings.push(...rateFindings(figures));
+  if (figures) findings.push(...rateFindings(figures, provider));
   findings.push(...dnsFindings(dns, domain));
   for (const n of report.notices) findings.push(noticeFinding(n));
   if (!figures) {

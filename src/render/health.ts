@@ -47,7 +47,7 @@ function verdictText(r: DomainHealth): string {
     return parts.join(', ');
   }
   if (r.provider === 'sendgrid') return v.reputation === null || v.reputation === undefined ? '?' : `reputation ${String(v.reputation)}`;
-  if (r.provider === 'mailgun') return v.isDisabled ? 'disabled' : String(v.state ?? '?');
+  if (r.provider === 'mailgun') return v.isDisabled ? 'disabled' : v.state === 'active' ? 'enabled' : `enabled, ${String(v.state ?? '?')}`;
   return '';
 }
 
