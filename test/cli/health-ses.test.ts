@@ -103,3 +103,44 @@ describe('health: SES', () => {
     expect(one.status).toBe('warning');
   });
 });
+
+describe('health: SES permissions and hostile text', () => {
+  it('VDM off and CloudWatch denied: figures null, a warning naming cloudwatch:GetMetricData', async () => {
+    reset();
+    w.ses.setAccount({ VdmEnabled: 'DISABLED' });
+    w.ses.setCloudWatch({ forbidden: true });
+    const { r, one } = await health();
+    expect(r.code).toBe(1);
+    expect(one.status).toBe('warning');
+    expect(one.figures.sent).toBeNull();
+    expect(one.findings.find((f: { code: string }) => f.code === 'FIGURES_FORBIDDEN').hint).toMatch(/cloudwatch:GetMetricData/);
+  });
+
+  it('a provider word with control characters is shown escaped, never raw', async () => {
+    reset();
+    w.ses.setVdmDays(D, spread({ sent: 1000, bounces: 0, complaints: 0 }));
+    w.ses.setAccount({ EnforcementStatus: 'PROBATION\u001b[2J\u202e' });
+    const state = w.state({ [D]: 'ses' });
+    const r = await w.run(['health', D], state);
+    expect(r.stdout).not.toMatch(/[\u001b\u202e]/);
+    expect(r.stdout).toContain('PROBATION\\x1b[2J\\u202e');
+  });
+});
+
+describe('health: bad input', () => {
+  it.each([
+    [['health'], /name a domain, or use --all/],
+    [['health', D, '--days', '31'], /--days must be a whole number from 1 to 30/],
+    [['health', D, '--days', 'x'], /--days must be/],
+    [['health', 'mail.unknown.test'], /mail\.unknown\.test is not in/],
+    [['warmup', 'mail.unknown.test', '--target', '1000'], /mail\.unknown\.test is not in/],
+  ])('%j → 64, one line and a hint', async (args, message) => {
+    const state = w.state({ [D]: 'ses' });
+    const r = await w.run(args as string[], state);
+    expect(r.code).toBe(64);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(message as RegExp);
+    expect(lines[1]).toMatch(/^hint: /);
+  });
+});

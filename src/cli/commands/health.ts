@@ -29,7 +29,9 @@ export async function healthCommand(args: string[], options: Record<string, unkn
     return EXIT.OK;
   }
   const domains = await resolveTargets(ctx, args, !!options.all);
-  const vdeps = verifyDeps(ctx);
+  // DNS as `verify --no-provider` judges it: the authoritative servers decide; the resolver
+  // comparison (propagation) adds nothing to the verdict, so health does not ask the public set.
+  const vdeps = { ...verifyDeps(ctx), comparators: [] };
   if (!ctx.out.json && domains.length > 1) ctx.out.note(`Checking ${domains.length} domains…`);
   const run = await runHealth(domains, healthWindow(days, new Date()), {
     store: vdeps.store,
