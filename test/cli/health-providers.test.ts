@@ -170,6 +170,19 @@ describe('health: failures', () => {
     expect(readFileSync(state, 'utf8')).toBe(before);
   });
 
+  it.each([['ses', 'auth'], ['sendgrid', 'auth'], ['mailgun', 'auth'], ['resend', 'forbidden']] as Array<[Provider, 'auth' | 'forbidden']>)('%s: a rejected key (%s) → 77, state byte-identical', async (p, kind) => {
+    seed(p, spread({ sent: 1000, bounces: 0, complaints: 0 }));
+    const state = w.state({ [DOMAIN[p]]: p });
+    const before = readFileSync(state, 'utf8');
+    w[p].fail({ kind }, 100);
+    try {
+      const r = await w.run(['health', DOMAIN[p]], state);
+      expect(r.code, r.stderr).toBe(77);
+      expect(r.stderr).toMatch(/\[PROVIDER_AUTH\]\nhint: /);
+      expect(readFileSync(state, 'utf8')).toBe(before);
+    } finally { w[p].fail({ kind }, 0); }
+  });
+
   it('with --all, one provider down: the others are judged, that domain is unknown, exit 69', async () => {
     seed('mailgun', spread({ sent: 1000, bounces: 0, complaints: 0 }));
     seed('resend', spread({ sent: 1000, bounces: 0, complaints: 0 }));

@@ -116,6 +116,15 @@ describe('health: SES permissions and hostile text', () => {
     expect(one.findings.find((f: { code: string }) => f.code === 'FIGURES_FORBIDDEN').hint).toMatch(/cloudwatch:GetMetricData/);
   });
 
+  it('VDM denied per query (ACCESS_DENIED, HTTP 200): the CloudWatch fallback, labelled', async () => {
+    reset();
+    w.ses.setVdmErrors(Object.fromEntries(['SEND', 'DELIVERY', 'PERMANENT_BOUNCE', 'COMPLAINT', 'DELIVERY_COMPLAINT'].map((m) => [m, 'ACCESS_DENIED'])) as Record<string, 'ACCESS_DENIED'>);
+    w.ses.setCloudWatch({ days: spread({ sent: 3000, bounces: 3, complaints: 0 }) });
+    const { one } = await health();
+    expect(one.figures).toMatchObject({ scope: 'account', sent: 3000, bounceRate: 0.001, ratesFrom: 'counts' });
+    expect(codes(one)).toEqual(expect.arrayContaining(['VDM_UNAVAILABLE', 'FIGURES_ACCOUNT_WIDE']));
+  });
+
   it('a provider word with control characters is shown escaped, never raw', async () => {
     reset();
     w.ses.setVdmDays(D, spread({ sent: 1000, bounces: 0, complaints: 0 }));

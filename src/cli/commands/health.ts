@@ -28,7 +28,17 @@ export async function healthCommand(args: string[], options: Record<string, unkn
     else history.forEach((h, i) => { if (i > 0) ctx.out.line(''); for (const l of renderHistory(h.domain, h.history)) ctx.out.line(l); });
     return EXIT.OK;
   }
-  const domains = await resolveTargets(ctx, args, !!options.all);
+  let domains = await resolveTargets(ctx, args, !!options.all);
+  if (options.all) {
+    // The demo's simulated domains have no figures anywhere: leave them out of --all, and say so.
+    const state = await ctx.store().read();
+    const demo = domains.filter((d) => state.domains[d]?.provider === 'sandbox');
+    if (demo.length > 0) {
+      ctx.out.note(`Skipping ${demo.length} demo domain${demo.length === 1 ? '' : 's'} (sandbox provider): ${demo.join(', ')}`);
+      domains = domains.filter((d) => !demo.includes(d));
+      if (domains.length === 0) throw new MailsetupError('DOMAIN_NOT_FOUND', `no domain in ${ctx.store().path} has a real provider`, { hint: 'Add one with "mailsetup add <domain> --provider <p>".' });
+    }
+  }
   // DNS as `verify --no-provider` judges it: the authoritative servers decide; the resolver
   // comparison (propagation) adds nothing to the verdict, so health does not ask the public set.
   const vdeps = { ...verifyDeps(ctx), comparators: [] };
