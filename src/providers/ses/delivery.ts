@@ -10,7 +10,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { MailsetupError, redact } from '../../errors.js';
 import { awsCaller } from '../aws-call.js';
 import { awsClientConfig, esmOrDefault, quietAwsSdk, resolveAwsEndpoint } from '../aws-env.js';
-import { AwsTimeoutError, THROTTLE_ERRORS, awsAccessError, awsShape, awsTransportError, classifyAwsError, firstLine } from '../aws-errors.js';
+import { AwsTimeoutError, THROTTLE_ERRORS, awsAccessError, awsShape, awsTransportError, classifyAwsError, firstLine, retryAfterMs } from '../aws-errors.js';
 import type { AwsService } from '../aws-errors.js';
 import type { DailyFigures, DeliveryNotice, DeliveryReport, DeliveryWindow, ProviderContext, ProviderVerdict } from '../types.js';
 import { resolveEndpoint, resolveRegion } from './api.js';
@@ -26,13 +26,21 @@ class CloudWatchTimeoutError extends AwsTimeoutError {
 
 const REJECTED = 'Check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or the profile in AWS_PROFILE), and that they belong to the right account and region.';
 
+/** Retry-After, else SES's own x-amz-retry-after (milliseconds). */
+function sesWait(e: unknown): number | null {
+  const standard = retryAfterMs(e);
+  if (standard !== null) return standard;
+  const ms = Number(awsShape(e).$response?.headers?.['x-amz-retry-after']);
+  return Number.isFinite(ms) && ms > 0 ? ms : null;
+}
+
 const SES_HEALTH: AwsService = {
-  name: 'SES', TimeoutError: SesTimeoutError, throttles: THROTTLE_ERRORS, retryAfterMs: () => null,
+  name: 'SES', TimeoutError: SesTimeoutError, throttles: THROTTLE_ERRORS, retryAfterMs: sesWait,
   deniedHint: 'Grant the IAM identity ses:GetAccount (and ses:BatchGetMetricData for per-domain figures).',
   rejectedHint: REJECTED, throttledHint: 'Wait a minute and run the command again.', endpointVar: 'AWS_ENDPOINT_URL_SESV2',
 };
 const CLOUDWATCH: AwsService = {
-  name: 'CloudWatch', TimeoutError: CloudWatchTimeoutError, throttles: THROTTLE_ERRORS, retryAfterMs: () => null,
+  name: 'CloudWatch', TimeoutError: CloudWatchTimeoutError, throttles: THROTTLE_ERRORS, retryAfterMs,
   deniedHint: 'Grant the IAM identity cloudwatch:GetMetricData.',
   rejectedHint: REJECTED, throttledHint: 'Wait a minute and run the command again.', endpointVar: 'AWS_ENDPOINT_URL_CLOUDWATCH',
 };
