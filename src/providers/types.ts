@@ -141,8 +141,3 @@ export interface DeliveryReport {
   verdict: ProviderVerdict | null;
   notices: DeliveryNotice[];
 }
-
-/** Adapters that can report delivery figures implement this (`health`). */
-export interface DeliveryFiguresSource {
-  deliveryFigures(domain: string, providerId: string, window: DeliveryWindow): Promise<DeliveryReport>;
-}

@@ -5,7 +5,7 @@
  * A key without the scope for one of them (403) loses that half only, with a notice saying which
  * scope to add; a rejected key (401) fails the run.
  */
-import type { DailyFigures, DeliveryNotice, DeliveryReport, DeliveryWindow } from '../types.js';
+import type { DailyFigures, DeliveryNotice, DeliveryReport } from '../types.js';
 import type { SendgridApi } from './api.js';
 import { SendgridFailure } from './errors.js';
 
@@ -30,12 +30,12 @@ export function statsDaily(body: unknown, dates: string[]): DailyFigures[] | nul
   });
 }
 
-export interface SendgridDelivery { figures(window: DeliveryWindow, dates: string[]): Promise<DeliveryReport> }
+export interface SendgridDelivery { figures(dates: string[]): Promise<DeliveryReport> }
 
 export function createSendgridDelivery(api: () => SendgridApi, run: <T>(what: string, op: () => Promise<T>) => Promise<T>): SendgridDelivery {
   const cache = new Map<string, Promise<DeliveryReport>>();
   return {
-    figures(w, dates) {
+    figures(dates) {
       const key = `${dates[0]}|${dates[dates.length - 1]}`;
       let p = cache.get(key);
       if (!p) {
@@ -62,10 +62,9 @@ export function createSendgridDelivery(api: () => SendgridApi, run: <T>(what: st
           const daily = stats === null ? null : statsDaily(stats, dates);
           return { scope: daily ? 'account' : null, source: daily ? 'SendGrid GET /v3/stats' : null, daily, gauges: null, verdict, notices } satisfies DeliveryReport;
         })();
+        // One call per account and window is the point: a failure is shared by every domain of the run too.
         cache.set(key, p);
-        // A failure must not be cached for the next domain of a long run... but one call per account is the point: keep it.
       }
-      void w;
       return p;
     },
   };

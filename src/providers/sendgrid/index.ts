@@ -190,7 +190,7 @@ export const createSendgridProvider: ProviderFactory = async (ctx: ProviderConte
     /** `health`: account reputation and /v3/stats, account-wide, asked once per window (delivery.ts). */
     async deliveryFigures(_domain: string, _providerId: string, window: DeliveryWindow) {
       delivery ??= createSendgridDelivery(() => api(regionOf(undefined)), (what, op) => run(what, op));
-      return delivery.figures(window, windowDates(window));
+      return delivery.figures(windowDates(window));
     },
 
     async checkSender(email: string, providerId: string): Promise<SenderResult> {
