@@ -27,6 +27,8 @@ export interface Handlers {
   demo: () => Promise<Handler>;
   init: () => Promise<Handler>;
   completion: () => Promise<Handler>;
+  health: () => Promise<Handler>;
+  warmup: () => Promise<Handler>;
 }
 
 const defaultHandlers: Handlers = {
@@ -41,6 +43,8 @@ const defaultHandlers: Handlers = {
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   init: async () => (await import('./commands/init.js')).initCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,
+  health: async () => (await import('./commands/health.js')).healthCommand,
+  warmup: async () => (await import('./commands/warmup.js')).warmupCommand,
 };
 
 /** Examples shown under each command's --help: the two or three invocations people look for first. */
@@ -77,6 +81,16 @@ const EXAMPLES: Record<string, string[]> = {
   remove: ['mailsetup remove mail.acme.com', 'mailsetup remove mail.acme.com --keep-provider --yes'],
   demo: ['mailsetup demo'],
   init: ['mailsetup init', 'mailsetup init --provider ses'],
+  health: [
+    'mailsetup health mail.acme.com',
+    'mailsetup health --all --exit-code          # daily cron: 0 healthy, 1 warning, 2 flagged, 69 unknown',
+    'mailsetup health mail.acme.com --history',
+  ],
+  warmup: [
+    'mailsetup warmup mail.acme.com --target 50000',
+    'mailsetup warmup mail.acme.com              # where the domain stands today',
+    'mailsetup warmup mail.acme.com --reset',
+  ],
   completion: ['source <(mailsetup completion bash)', 'mailsetup completion fish | source', 'mailsetup completion zsh > "${fpath[1]}/_mailsetup"'],
 };
 
@@ -206,6 +220,26 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('--watch', 'after applying, watch until everything is verified')
     .option('--no-provider', 'check DNS only afterwards (no provider credentials needed)')
     .action(run('autoconfig'));
+
+  program
+    .command('health')
+    .description('bounce and complaint rates, the provider\'s verdict and DNS per sending domain: healthy, warning or flagged')
+    .argument('[domain...]', 'domains in the state file')
+    .option('--all', 'every domain in the state file')
+    .option('--days <n>', 'window: the last n UTC days, today included (1–30, default 7)')
+    .option('--history', 'print the daily snapshots stored by earlier runs (no provider call)')
+    .option('--exit-code', 'exit 0 healthy, 1 warning, 2 flagged, 69 unknown (the worst domain)')
+    .action(run('health'));
+
+  program
+    .command('warmup')
+    .description('a day-by-day volume ramp for a new sending domain, and where the domain stands on it')
+    .argument('<domain>', 'a domain in the state file')
+    .option('--target <per-day>', 'daily volume to reach (starts a new plan)')
+    .option('--start <per-day>', 'volume on day one (default 200)')
+    .option('--days <n>', 'days to reach the target (default 21); growth never exceeds ×2 a day')
+    .option('--reset', 'drop the plan')
+    .action(run('warmup'));
 
   program
     .command('demo')

@@ -69,6 +69,8 @@ export interface EmailProvider {
   /** Single-sender verification, where `capabilities.singleSender`. */
   registerSender?(email: string): Promise<SenderResult>;
   checkSender?(email: string, providerId: string): Promise<SenderResult>;
+  /** Delivery figures and the provider's verdict over a window (`health`). */
+  deliveryFigures?(domain: string, providerId: string, window: DeliveryWindow): Promise<DeliveryReport>;
 }
 
 export interface ProviderContext {
@@ -84,3 +86,58 @@ export interface ProviderContext {
 }
 
 export type ProviderFactory = (ctx: ProviderContext) => Promise<EmailProvider>;
+
+/**
+ * Delivery figures (`health`): one UTC day's counts as the provider reports them. A count the
+ * provider does not give is null, never 0; a day the provider reports with no sending is zeros.
+ */
+export interface DailyFigures {
+  /** `YYYY-MM-DD`, UTC. */
+  date: string;
+  sent: number | null;
+  delivered: number | null;
+  /** Permanent (hard) bounces only. */
+  bounces: number | null;
+  complaints: number | null;
+  /** Denominator of the complaint rate when it is not `delivered` (SES VDM: DELIVERY_COMPLAINT). */
+  complaintBase?: number | null;
+}
+
+export interface DeliveryWindow {
+  from: Date;
+  to: Date;
+  days: number;
+}
+
+/** The provider's own verdict on the account or domain, reduced to what `health` judges on. */
+export interface ProviderVerdict {
+  /** Sending is restricted or under review: a sentence naming the provider's own words, or null. */
+  restriction: string | null;
+  /** SES: still in the sandbox. Null when the provider has no such notion. */
+  sandbox: boolean | null;
+  /** SendGrid: account reputation 0–100. Null when the provider has none. */
+  reputation: number | null;
+  /** The raw fields for `--json` (`enforcementStatus`, `reputation`, `isDisabled` …). */
+  fields: Record<string, unknown>;
+}
+
+/** Something the adapter could not give, and how to enable it (`VDM_DISABLED` …). */
+export interface DeliveryNotice {
+  code: string;
+  severity: 'warning' | 'info';
+  message: string;
+  hint: string | null;
+}
+
+export interface DeliveryReport {
+  /** Whose sending the figures cover; null when there are none. */
+  scope: 'domain' | 'account' | null;
+  /** Which call the figures came from (`VDM BatchGetMetricData`, `GET /v3/stats` …). */
+  source: string | null;
+  /** One entry per day of the window; null when no figure could be had. */
+  daily: DailyFigures[] | null;
+  /** Rates the provider computes itself (SES CloudWatch `Reputation.*` gauges, fractions 0–1). */
+  gauges: { bounceRate: number | null; complaintRate: number | null } | null;
+  verdict: ProviderVerdict | null;
+  notices: DeliveryNotice[];
+}

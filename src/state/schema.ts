@@ -38,6 +38,33 @@ export interface HistoryEntry {
   [unknown: string]: unknown;
 }
 
+/** One UTC day's `health` run for a domain (DESIGN.md "`health`"); figures over the run's window. */
+export interface HealthSnapshot {
+  /** `YYYY-MM-DD`, UTC: the day of the run. */
+  date: string;
+  sent: number | null;
+  delivered: number | null;
+  bounces: number | null;
+  complaints: number | null;
+  status: 'healthy' | 'warning' | 'flagged' | 'unknown';
+  /** The window the figures cover, in days (`--days`). */
+  days?: number;
+  scope?: 'domain' | 'account' | null;
+  /** The last complete UTC day (yesterday) alone, when the provider gave daily figures: what `warmup` reads. */
+  lastDay?: { date: string; sent: number | null; delivered: number | null; bounces: number | null; complaints: number | null } | null;
+  [unknown: string]: unknown;
+}
+
+/** A `warmup` plan (DESIGN.md "`warmup`"). */
+export interface WarmupPlanState {
+  start: number;
+  target: number;
+  days: number;
+  /** ISO 8601: the plan's day one is this UTC day. */
+  startedAt: string;
+  [unknown: string]: unknown;
+}
+
 export interface DomainState {
   provider: StoredProviderId;
   /** The provider's own identifier, as a string (SES: identity name; SendGrid: numeric id …). */
@@ -50,6 +77,9 @@ export interface DomainState {
   updatedAt: string;
   /** Every status change, oldest first (see `recordStatus` in store.ts). */
   history: HistoryEntry[];
+  /** Daily `health` snapshots, oldest first, 90 days kept. */
+  health?: HealthSnapshot[];
+  warmup?: WarmupPlanState;
   [unknown: string]: unknown;
 }
 
@@ -201,7 +231,32 @@ function checkDomain(c: Checker, name: string, domain: unknown): void {
       c.field(h, 'detail', hp, nullableStr, false);
     });
   }
+  if (has(domain, 'health') && c.array(domain.health, at(p, 'health'))) {
+    domain.health.forEach((h, i) => {
+      const hp = at(at(p, 'health'), i);
+      if (!c.object(h, hp)) return;
+      c.field(h, 'date', hp, day, true);
+      for (const k of ['sent', 'delivered', 'bounces', 'complaints']) c.field(h, k, hp, count, true);
+      c.field(h, 'status', hp, oneOf(HEALTH_STATUSES), true);
+      c.field(h, 'days', hp, intIn(1, 30, false), false);
+      if (has(h, 'lastDay') && h.lastDay !== null && c.object(h.lastDay, at(hp, 'lastDay'))) {
+        c.field(h.lastDay, 'date', at(hp, 'lastDay'), day, true);
+        for (const k of ['sent', 'delivered', 'bounces', 'complaints']) c.field(h.lastDay, k, at(hp, 'lastDay'), count, false);
+      }
+    });
+  }
+  if (has(domain, 'warmup') && c.object(domain.warmup, at(p, 'warmup'))) {
+    const wp = at(p, 'warmup');
+    c.field(domain.warmup, 'start', wp, intIn(1, 1_000_000_000, false), true);
+    c.field(domain.warmup, 'target', wp, intIn(1, 1_000_000_000, false), true);
+    c.field(domain.warmup, 'days', wp, intIn(1, 365, false), true);
+    c.field(domain.warmup, 'startedAt', wp, timestamp, true);
+  }
 }
+
+const HEALTH_STATUSES = ['healthy', 'warning', 'flagged', 'unknown'] as const;
+const day: Check = (v) => (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v) && !Number.isNaN(Date.parse(`${v}T00:00:00Z`)) ? null : 'a UTC date such as "2026-12-01"');
+const count: Check = (v) => (v === null || (typeof v === 'number' && Number.isFinite(v) && v >= 0) ? null : 'null or a number from 0');
 
 function checkRecord(c: Checker, p: string, r: unknown): void {
   if (!c.object(r, p)) return;

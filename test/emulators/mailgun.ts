@@ -8,6 +8,7 @@ import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
 import type { ProviderEmulator } from './types.js';
+import type { DaySeed } from './delivery-seed.js';
 
 const KEY = 'mg-fake-test-key';
 const AUTH = `Basic ${Buffer.from(`api:${KEY}`).toString('base64')}`;
@@ -19,6 +20,14 @@ export interface MailgunEmulatorOptions { region?: 'us' | 'eu' }
 export interface MailgunEmulator extends ProviderEmulator {
   /** Every form body received on POST /v4/domains, as Mailgun saw it. */
   creates: Array<Record<string, string>>;
+  /** Metrics API figures of one domain, per day. */
+  setMetricsDays(domain: string, days: DaySeed[]): void;
+  /** Mailgun switched the domain off (`is_disabled`, state `disabled`). */
+  setDisabled(domain: string): void;
+  /** The account lacks the Metrics API: POST /v1/analytics/metrics answers 403. */
+  denyMetrics(deny: boolean): void;
+  /** Bodies received on POST /v1/analytics/metrics. */
+  metricsQueries: unknown[];
 }
 
 interface Domain {
@@ -117,10 +126,48 @@ export async function startMailgunEmulator(options: MailgunEmulatorOptions = {})
     return d;
   }
 
+  const metricsDays = new Map<string, DaySeed[]>();
+  const metricsQueries: unknown[] = [];
+  let metricsDenied = false;
+
+  /** POST /v1/analytics/metrics: day resolution by time, filtered by domain (reputation.md §3.1). */
+  function analytics(raw: Buffer): [number, unknown] {
+    let q: Record<string, unknown>;
+    try { q = JSON.parse(raw.toString('utf8')) as Record<string, unknown>; } catch { return [400, { message: 'Invalid JSON body' }]; }
+    metricsQueries.push(q);
+    if (metricsDenied) return [403, { message: 'Forbidden: the Metrics API is not available on this plan' }];
+    const start = Date.parse(String(q.start ?? ''));
+    const end = Date.parse(String(q.end ?? ''));
+    if (!/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} [+-]\d{4}$/.test(String(q.start)) || Number.isNaN(start) || Number.isNaN(end)) return [400, { message: "'start' and 'end' must be RFC 2822 dates" }];
+    if (q.resolution !== 'day') return [400, { message: 'emulator: only resolution day' }];
+    const filters = ((q.filter as { AND?: Array<{ attribute?: string; comparator?: string; values?: Array<{ label?: string; value?: string }> }> } | undefined)?.AND) ?? [];
+    for (const f of filters) if (!f.values?.every((v) => typeof v.label === 'string' && typeof v.value === 'string')) return [400, { message: "filter values need both 'label' and 'value'" }];
+    const domainFilter = filters.find((f) => f.attribute === 'domain' && f.comparator === '=');
+    const wanted = new Set((domainFilter?.values ?? []).map((v) => String(v.value).toLowerCase()));
+    const byDay = new Map<string, DaySeed>();
+    for (const [name, days] of metricsDays) {
+      if (domainFilter && !wanted.has(name)) continue;
+      for (const d of days) {
+        const t = Date.parse(`${d.date}T00:00:00Z`);
+        if (t < Date.parse(new Date(start).toISOString().slice(0, 10)) || t > end) continue;
+        const prev = byDay.get(d.date);
+        byDay.set(d.date, prev ? { date: d.date, sent: prev.sent + d.sent, delivered: prev.delivered + d.delivered, bounces: prev.bounces + d.bounces, complaints: prev.complaints + d.complaints } : d);
+      }
+    }
+    const rfc = (date: string) => new Date(`${date}T00:00:00Z`).toUTCString().replace('GMT', '+0000');
+    const items = [...byDay.values()].sort((a, b) => (a.date < b.date ? -1 : 1)).map((d) => ({
+      dimensions: [{ dimension: 'time', value: rfc(d.date), display_value: rfc(d.date) }],
+      // Counts as Mailgun sends them; rates as strings ("0.0300").
+      metrics: { sent_count: d.sent, delivered_count: d.delivered, hard_bounces_count: d.bounces, complained_count: d.complaints, bounce_rate: d.sent ? (d.bounces / d.sent).toFixed(4) : '0.0000' },
+    }));
+    return [200, { start: String(q.start), end: String(q.end), resolution: 'day', duration: '', dimensions: ['time'], pagination: { sort: '', skip: 0, limit: 1500, total: items.length }, items, aggregates: { metrics: {} } }];
+  }
+
   async function route(req: IncomingMessage, path: string, body: Buffer): Promise<[number, unknown]> {
     if (req.headers.authorization !== AUTH) return [401, { message: 'Invalid private key' }];
     const method = req.method ?? 'GET';
     let m: RegExpMatchArray | null;
+    if (method === 'POST' && path === '/v1/analytics/metrics') return analytics(body);
     if (method === 'POST' && path === '/v4/domains') {
       const fields = await readForm(req, body);
       creates.push(fields);
@@ -188,6 +235,10 @@ export async function startMailgunEmulator(options: MailgunEmulatorOptions = {})
     },
     seed(domain) { if (!domains.has(domain.toLowerCase())) newDomain(domain.toLowerCase()); },
     hasDomain: (domain) => domains.has(domain.toLowerCase()),
+    metricsQueries,
+    setMetricsDays(domain, days) { metricsDays.set(domain.toLowerCase(), days); },
+    setDisabled(domain) { const d = domains.get(domain.toLowerCase()); if (!d) throw new Error(`mailgun emulator: no domain ${domain}`); d.state = 'disabled'; },
+    denyMetrics(deny) { metricsDenied = deny; },
     close: server.close,
   };
 }

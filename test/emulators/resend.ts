@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
 import { getDomain } from 'tldts';
 import type { ProviderEmulator } from './types.js';
+import { within, type DaySeed } from './delivery-seed.js';
 
 const KEY = 're_fake_test';
 const REGIONS = ['us-east-1', 'eu-west-1', 'sa-east-1', 'ap-northeast-1'];
@@ -27,6 +28,12 @@ export interface ResendEmulator extends ProviderEmulator {
   creates: Array<Record<string, unknown>>;
   /** Force a domain status Resend can report (partially_failed …), overriding the DNS switch. */
   setStatus(domain: string, status: ResendDomainStatus): void;
+  /** The domain's Resend id (what the state file stores as providerId). */
+  idOf(domain: string): string;
+  /** GET /emails/metrics figures of one domain, per day. */
+  setMetricsDays(domain: string, days: DaySeed[]): void;
+  /** The key is sending-only: GET /emails/metrics answers 401 restricted_api_key. */
+  restrictKey(restricted: boolean): void;
 }
 
 interface Domain {
@@ -113,9 +120,43 @@ export async function startResendEmulator(options: ResendEmulatorOptions = {}): 
     return { object: 'list', has_more: start + limit < all.length, data: page.map(summary) };
   }
 
+  const metricsDays = new Map<string, DaySeed[]>();
+  let restricted = false;
+  const METRICS = ['sent', 'delivered', 'bounced_permanent', 'complained'];
+
+  /** GET /emails/metrics (reputation.md §4.1): totals, and rows by period and domain when asked. */
+  function emailMetrics(url: URL): [number, unknown] {
+    if (restricted) throw new HttpError(401, 'restricted_api_key', 'This API key is restricted to only send emails.');
+    const q = url.searchParams;
+    const end = q.get('end_date') ? new Date(q.get('end_date')!) : new Date();
+    const start = q.get('start_date') ? new Date(q.get('start_date')!) : new Date(end.getTime() - 6 * 86_400_000);
+    if (Number.isNaN(start.getTime()) || Number.isNaN(end.getTime())) throw new HttpError(422, 'validation_error', 'start_date and end_date must be ISO 8601.');
+    if ((q.get('granularity') ?? 'daily') !== 'daily') throw new HttpError(422, 'validation_error', 'emulator: only daily granularity');
+    const metrics = (q.get('metrics') ?? METRICS.join(',')).split(',');
+    const dims = (q.get('dimensions') ?? '').split(',').filter(Boolean);
+    const ids = (q.get('domain_id') ?? '').split(',').filter(Boolean);
+    for (const id of ids) if (!UUID.test(id)) throw new HttpError(422, 'validation_error', `domain_id ${id} is not a UUID.`);
+    const value = (d: DaySeed, m: string) => (m === 'sent' ? d.sent : m === 'delivered' ? d.delivered : m === 'bounced_permanent' ? d.bounces : m === 'complained' ? d.complaints : 0);
+    const rows: Array<Record<string, unknown>> = [];
+    const totals: Record<string, number> = Object.fromEntries(metrics.map((m) => [m, 0]));
+    for (const [name, days] of metricsDays) {
+      const d = byName(name);
+      if (!d || (ids.length > 0 && !ids.includes(d.id))) continue;
+      for (const day of within(days, start, end)) {
+        const row: Record<string, unknown> = {};
+        if (dims.includes('period')) row.period = day.date;
+        if (dims.includes('domain')) { row.domain_id = d.id; row.domain_name = d.name; }
+        for (const m of metrics) { row[m] = value(day, m); totals[m] = (totals[m] ?? 0) + value(day, m); }
+        rows.push(row);
+      }
+    }
+    return [200, { object: 'metrics', start_date: start.toISOString(), end_date: end.toISOString(), metrics, dimensions: dims, granularity: 'daily', totals, ...(dims.length ? { data: rows } : {}) }];
+  }
+
   function route(method: string, url: URL, body: Record<string, unknown>): [number, unknown] {
     const path = url.pathname;
     let m: RegExpMatchArray | null;
+    if (method === 'GET' && path === '/emails/metrics') return emailMetrics(url);
     if (method === 'POST' && path === '/domains') {
       creates.push(body);
       const d = create(body);
@@ -199,6 +240,9 @@ export async function startResendEmulator(options: ResendEmulatorOptions = {}): 
     setStatus(domain, s) { known(domain).forced = s; },
     seed(domain) { if (!byName(domain)) add(domain.toLowerCase()); },
     hasDomain: (domain) => byName(domain) !== undefined,
+    idOf: (domain) => known(domain).id,
+    setMetricsDays(domain, days) { metricsDays.set(domain.toLowerCase(), days); },
+    restrictKey(r) { restricted = r; },
     close: server.close,
   };
 }

@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
 import type { ProviderEmulator } from './types.js';
+import { within, type DaySeed } from './delivery-seed.js';
 
 const KEY = 'SG.fake-test-key';
 const USER_ID = 4242;
@@ -30,6 +31,12 @@ export interface SendgridEmulator extends ProviderEmulator {
   /** The address owner clicked the verification link. */
   setSenderVerified(email: string): void;
   hasSender(email: string): boolean;
+  /** `GET /v3/user/account`: the account type and reputation (0–100). */
+  setAccount(a: { reputation?: number; type?: 'free' | 'paid' }): void;
+  /** `GET /v3/stats`: the account's sending per day. */
+  setStatsDays(days: DaySeed[]): void;
+  /** Scopes the key lacks (`stats.read`, `user.account.read`): those endpoints answer 403. */
+  denyScopes(scopes: string[]): void;
 }
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -50,6 +57,14 @@ export async function startSendgridEmulator(): Promise<SendgridEmulator> {
   let nextSender = 101;
   const faults = createFaultSwitch();
   const calls: SendgridCall[] = [];
+  let account = { type: 'paid', reputation: 99.7 };
+  let statsDays: DaySeed[] = [];
+  let denied = new Set<string>();
+  const DATE = /^\d{4}-\d{2}-\d{2}$/;
+  const metrics = (d: DaySeed | undefined) => ({
+    blocks: 0, bounce_drops: 0, bounces: d?.bounces ?? 0, clicks: 0, deferred: 0, delivered: d?.delivered ?? 0, invalid_emails: 0, opens: 0,
+    processed: d?.sent ?? 0, requests: d?.sent ?? 0, spam_report_drops: 0, spam_reports: d?.complaints ?? 0, unique_clicks: 0, unique_opens: 0, unsubscribe_drops: 0, unsubscribes: 0,
+  });
 
   function create(domain: string, subdomain: string | null, automatic: boolean): Domain {
     const id = nextId++;
@@ -126,6 +141,25 @@ export async function startSendgridEmulator(): Promise<SendgridEmulator> {
       if (!m[2] && method === 'GET') return send(res, 200, view(d));
       if (!m[2] && method === 'DELETE') { domains.delete(d.id); return send(res, 204); }
     }
+    if (path === '/v3/user/account' && method === 'GET') {
+      if (denied.has('user.account.read')) return error(res, 403, 'access forbidden');
+      return send(res, 200, account);
+    }
+    if (path === '/v3/stats' && method === 'GET') {
+      if (denied.has('stats.read')) return error(res, 403, 'access forbidden');
+      const start = query.get('start_date') ?? '';
+      const end = query.get('end_date') ?? new Date().toISOString().slice(0, 10);
+      if (!DATE.test(start)) return error(res, 400, 'start_date is required and must be YYYY-MM-DD', 'start_date');
+      if (!DATE.test(end) || end < start) return error(res, 400, 'end_date must be YYYY-MM-DD, not before start_date', 'end_date');
+      if ((query.get('aggregated_by') ?? 'day') !== 'day') return error(res, 400, 'emulator: only aggregated_by=day', 'aggregated_by');
+      const seeded = within(statsDays, start, end);
+      const rows: unknown[] = [];
+      for (let t = Date.parse(`${start}T00:00:00Z`); t <= Date.parse(`${end}T00:00:00Z`); t += 86_400_000) {
+        const date = new Date(t).toISOString().slice(0, 10);
+        rows.push({ date, stats: [{ metrics: metrics(seeded.find((d) => d.date === date)) }] });
+      }
+      return send(res, 200, rows);
+    }
     if (path === '/v3/verified_senders' && method === 'POST') {
       for (const f of ['nickname', 'from_email', 'reply_to']) if (typeof b[f] !== 'string' || b[f] === '') return error(res, 400, `${f} is required`, f);
       const email = (b.from_email as string).toLowerCase();
@@ -179,6 +213,9 @@ export async function startSendgridEmulator(): Promise<SendgridEmulator> {
     hasDomain: (domain) => named(domain).length > 0,
     setSenderVerified(email) { for (const s of senders.values()) if (s.from_email === email.toLowerCase()) s.verified = true; },
     hasSender: (email) => [...senders.values()].some((s) => s.from_email === email.toLowerCase()),
+    setAccount(a) { account = { ...account, ...a }; },
+    setStatsDays(days) { statsDays = days; },
+    denyScopes(scopes) { denied = new Set(scopes); },
     close: server.close,
   };
 }

@@ -8,6 +8,7 @@ import { createPrivateKey, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFaultSwitch, startLoopbackServer, type FaultAnswers } from './harness.js';
 import type { ProviderEmulator } from './types.js';
+import { within, type DaySeed } from './delivery-seed.js';
 
 export const SES_FAKE_KEY_ID = 'AKIDFAKEFAKEFAKE0000';
 
@@ -27,12 +28,28 @@ export interface SesEmulatorIdentity {
   lastChecked: number;
 }
 
+export interface SesAccount {
+  EnforcementStatus: string;
+  SendingEnabled: boolean;
+  ProductionAccessEnabled: boolean;
+  SendQuota: { Max24HourSend: number; MaxSendRate: number; SentLast24Hours: number };
+  VdmEnabled: 'ENABLED' | 'DISABLED';
+}
+
 export interface SesRequest { method: string; path: string; region: string | null; body: unknown }
 
 export interface SesEmulator extends ProviderEmulator {
   requests: SesRequest[];
   /** The stored identity (first region that has it unless one is named). */
   identity(name: string, region?: string): SesEmulatorIdentity | undefined;
+  /** What GetAccount answers (EnforcementStatus, SendingEnabled, ProductionAccessEnabled, SendQuota, VdmEnabled). */
+  setAccount(a: Partial<SesAccount>): void;
+  /** VDM BatchGetMetricData figures of one identity (only answered while VDM is enabled). */
+  setVdmDays(identity: string, days: DaySeed[]): void;
+  /** Per-query errors BatchGetMetricData returns with HTTP 200 (metric name → error code). */
+  setVdmErrors(errors: Record<string, 'ACCESS_DENIED' | 'INTERNAL_FAILURE'>): void;
+  /** The account-wide CloudWatch AWS/SES counts and Reputation gauges (null: no data point). */
+  setCloudWatch(c: { days?: DaySeed[]; bounceRate?: number | null; complaintRate?: number | null; forbidden?: boolean }): void;
   /** Put an identity in any state SES can report (FAILED, TEMPORARY_FAILURE …). */
   setStatus(name: string, s: { verification?: string; dkim?: string; mailFrom?: string; errorType?: string }): void;
 }
@@ -67,6 +84,68 @@ export async function startSesEmulator(): Promise<SesEmulator> {
   const store = new Map<string, SesEmulatorIdentity>(); // `${region}|${name}`
   const requests: SesRequest[] = [];
   const faults = createFaultSwitch();
+  let account: SesAccount = { EnforcementStatus: 'HEALTHY', SendingEnabled: true, ProductionAccessEnabled: true, SendQuota: { Max24HourSend: 50000, MaxSendRate: 14, SentLast24Hours: 0 }, VdmEnabled: 'ENABLED' };
+  const vdmDays = new Map<string, DaySeed[]>();
+  let vdmErrors: Record<string, string> = {};
+  let cloudwatch: { days: DaySeed[]; bounceRate: number | null; complaintRate: number | null; forbidden: boolean } = { days: [], bounceRate: null, complaintRate: null, forbidden: false };
+
+  /** Epoch seconds of a UTC day (restJson and awsJson timestamps). */
+  const epoch = (date: string) => Date.parse(`${date}T00:00:00Z`) / 1000;
+  const VDM_FIELD: Record<string, (d: DaySeed) => number> = {
+    SEND: (d) => d.sent, DELIVERY: (d) => d.delivered, PERMANENT_BOUNCE: (d) => d.bounces, COMPLAINT: (d) => d.complaints,
+    DELIVERY_COMPLAINT: (d) => d.deliveryComplaint ?? d.delivered, TRANSIENT_BOUNCE: () => 0, OPEN: () => 0, CLICK: () => 0, DELIVERY_OPEN: () => 0, DELIVERY_CLICK: () => 0,
+  };
+
+  function getAccount() {
+    return {
+      DedicatedIpAutoWarmupEnabled: false, EnforcementStatus: account.EnforcementStatus, ProductionAccessEnabled: account.ProductionAccessEnabled,
+      SendQuota: account.SendQuota, SendingEnabled: account.SendingEnabled, SuppressionAttributes: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+      VdmAttributes: { VdmEnabled: account.VdmEnabled },
+    };
+  }
+
+  /** POST /v2/email/metrics/batch: whole-call errors as SES throws them, per-query errors with HTTP 200. */
+  function batchGetMetricData(body: Record<string, unknown>) {
+    const queries = Array.isArray(body.Queries) ? (body.Queries as Array<Record<string, unknown>>) : [];
+    if (queries.length < 1 || queries.length > 10) throw new SesError(400, 'BadRequestException', '1 validation error detected: Value at \'queries\' failed to satisfy constraint: Member must have length between 1 and 10');
+    // What SES answers with VDM off is unverified (reputation.md §1.4); a BadRequest is our guess.
+    if (account.VdmEnabled !== 'ENABLED') throw new SesError(400, 'BadRequestException', 'Virtual Deliverability Manager is not enabled for this account.');
+    const Results: unknown[] = [];
+    const Errors: unknown[] = [];
+    for (const q of queries) {
+      const metric = String(q.Metric ?? '');
+      if (q.Namespace !== 'VDM' || !(metric in VDM_FIELD)) throw new SesError(400, 'BadRequestException', `Invalid metric ${metric}.`);
+      const dims = (q.Dimensions ?? {}) as Record<string, string>;
+      const err = vdmErrors[metric];
+      if (err) { Errors.push({ Id: q.Id, Code: err, Message: err === 'ACCESS_DENIED' ? 'Access denied.' : 'Internal failure.' }); continue; }
+      const days = within(vdmDays.get(canon(dims.EMAIL_IDENTITY ?? '')) ?? [], new Date(Number(q.StartDate) * 1000), new Date(Number(q.EndDate) * 1000));
+      Results.push({ Id: q.Id, Timestamps: days.map((d) => epoch(d.date)), Values: days.map((d) => VDM_FIELD[metric]!(d)) });
+    }
+    return { Results, Errors };
+  }
+
+  const CW_FIELD: Record<string, (d: DaySeed) => number> = { Send: (d) => d.sent, Delivery: (d) => d.delivered, Bounce: (d) => d.bounces, Complaint: (d) => d.complaints };
+
+  /** CloudWatch GetMetricData (AWS JSON 1.0): daily sums of AWS/SES counts and the reputation gauges. */
+  function getMetricData(body: Record<string, unknown>) {
+    const queries = Array.isArray(body.MetricDataQueries) ? (body.MetricDataQueries as Array<Record<string, unknown>>) : [];
+    const from = new Date(Number(body.StartTime) * 1000);
+    const to = new Date(Number(body.EndTime) * 1000);
+    const MetricDataResults = queries.map((q) => {
+      const stat = (q.MetricStat ?? {}) as { Metric?: { Namespace?: string; MetricName?: string } };
+      const name = stat.Metric?.MetricName ?? '';
+      if (stat.Metric?.Namespace !== 'AWS/SES') return { Id: q.Id, Label: name, Timestamps: [], Values: [], StatusCode: 'Complete' };
+      if (name === 'Reputation.BounceRate' || name === 'Reputation.ComplaintRate') {
+        const v = name === 'Reputation.BounceRate' ? cloudwatch.bounceRate : cloudwatch.complaintRate;
+        return { Id: q.Id, Label: name, Timestamps: v === null ? [] : [Math.floor(to.getTime() / 1000) - 3600], Values: v === null ? [] : [v], StatusCode: 'Complete' };
+      }
+      const pick = CW_FIELD[name];
+      const days = pick ? within(cloudwatch.days, from, to) : [];
+      // CloudWatch returns newest first.
+      return { Id: q.Id, Label: name, Timestamps: days.map((d) => epoch(d.date)).reverse(), Values: days.map((d) => pick!(d)).reverse(), StatusCode: 'Complete' };
+    });
+    return { MetricDataResults, Messages: [] };
+  }
 
   /** Domains are case-insensitive; an address keeps its local part as written. */
   const canon = (name: string) => (name.includes('@') ? name.replace(/@[^@]*$/, (d) => d.toLowerCase()) : name.toLowerCase());
@@ -120,6 +199,8 @@ export async function startSesEmulator(): Promise<SesEmulator> {
   }
 
   function route(method: string, path: string, region: string, body: Record<string, unknown>): unknown {
+    if (path === '/v2/email/account' && method === 'GET') return getAccount();
+    if (path === '/v2/email/metrics/batch' && method === 'POST') return batchGetMetricData(body);
     if (path === '/v2/email/identities' && method === 'POST') return create(region, body);
     if ((path === '/v2/email/identities' && method === 'GET') || (path === '/v2/email/list-identities' && method === 'POST')) {
       return { EmailIdentities: [...store.values()].filter((i) => i.region === region).map((i) => ({ IdentityType: i.type, IdentityName: i.name, SendingEnabled: true, VerificationStatus: i.verification })) };
@@ -178,6 +259,19 @@ export async function startSesEmulator(): Promise<SesEmulator> {
 
     if (!scope) return sendError(res, new SesError(403, 'MissingAuthenticationTokenException', 'Missing Authentication Token'));
     if (scope[1] !== SES_FAKE_KEY_ID) return sendError(res, new SesError(403, 'UnrecognizedClientException', 'The security token included in the request is invalid.'));
+    const target = String(req.headers['x-amz-target'] ?? '');
+    if (target.startsWith('GraniteServiceVersion20100801.')) {
+      const cwError = (status: number, type: string, message: string) => {
+        if (res.destroyed) return;
+        res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), 'x-amzn-query-error': `${type};Sender` });
+        res.end(JSON.stringify({ __type: `com.amazonaws.cloudwatch#${type}`, message }));
+      };
+      if (scope[3] !== 'monitoring') return cwError(403, 'InvalidSignatureException', `Credential should be scoped to correct service: 'monitoring'.`);
+      if (target !== 'GraniteServiceVersion20100801.GetMetricData') return cwError(400, 'UnknownOperationException', `No operation ${target}`);
+      if (cloudwatch.forbidden) return cwError(403, 'AccessDeniedException', 'User: arn:aws:iam::123456789012:user/emulator is not authorized to perform: cloudwatch:GetMetricData');
+      if (!parsed) return cwError(400, 'SerializationException', 'Request body is not valid JSON.');
+      return send(res, 200, getMetricData(body), { 'content-type': 'application/x-amz-json-1.0' });
+    }
     if (scope[3] !== 'ses') return sendError(res, new SesError(403, 'InvalidSignatureException', `Credential should be scoped to correct service: 'ses'.`));
     if (!parsed) return sendError(res, new SesError(400, 'BadRequestException', 'Request body is not valid JSON.'));
     try {
@@ -198,6 +292,7 @@ export async function startSesEmulator(): Promise<SesEmulator> {
       AWS_ACCESS_KEY_ID: SES_FAKE_KEY_ID,
       AWS_SECRET_ACCESS_KEY: 'fake-secret-for-tests-only',
       AWS_ENDPOINT_URL_SESV2: baseUrl,
+      AWS_ENDPOINT_URL_CLOUDWATCH: baseUrl,
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       // Without keys the credential chain must find nothing real: no profile files, no IMDS probe.
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent/mailsetup-ses-emulator/credentials',
@@ -219,6 +314,10 @@ export async function startSesEmulator(): Promise<SesEmulator> {
     seed(name) { create('us-east-1', { EmailIdentity: name }); },
     hasDomain: (name) => all(name).length > 0,
     identity: (name, region) => (region ? store.get(`${region}|${canon(name)}`) : all(name)[0]),
+    setAccount(a) { account = { ...account, ...a }; },
+    setVdmDays(identity, days) { vdmDays.set(canon(identity), days); },
+    setVdmErrors(errors) { vdmErrors = { ...errors }; },
+    setCloudWatch(c) { cloudwatch = { ...cloudwatch, ...c }; },
     setStatus(name, s) {
       for (const id of all(name)) {
         if (s.verification) id.verification = s.verification;

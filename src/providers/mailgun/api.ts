@@ -105,6 +105,14 @@ export class MailgunApi {
     return this.call(async () => asDomain(await this.client.domains.verify(name)));
   }
 
+  /** `POST /v1/analytics/metrics` (the Metrics API): the raw body, read by delivery.ts. */
+  metrics(query: Record<string, unknown>): Promise<unknown> {
+    return this.call(async () => {
+      const { status: _status, ...body } = (await this.client.metrics.getAccount(query as Parameters<MailgunClient['metrics']['getAccount']>[0])) as unknown as Record<string, unknown>;
+      return body;
+    });
+  }
+
   /** `DELETE /v3/domains/{name}` (still v3 in the SDK). */
   async deleteDomain(name: string): Promise<void> {
     await this.call(() => this.client.domains.destroy(name));

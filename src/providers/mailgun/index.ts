@@ -10,12 +10,14 @@
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
 import { requireApiKey, requireHttpUrl, requireRegion, runWithRetries } from '../http-adapter.js';
-import type { EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, ProviderIdentity, RegisterOptions, RegisterResult } from '../types.js';
+import type { DeliveryNotice, DeliveryReport, DeliveryWindow, EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, ProviderIdentity, RegisterOptions, RegisterResult } from '../types.js';
 import type { MailgunRegion } from './api.js';
 import { MailgunApi, REGIONS, resolveBaseUrl } from './api.js';
 import type { MailgunDomain } from './convert.js';
 import { toIdentity } from './convert.js';
-import { classify, isAlreadyExists, isNotFound, KEY_HINT, toMailsetupError } from './errors.js';
+import { classify, isAlreadyExists, isNotFound, KEY_HINT, MailgunFailure, toMailsetupError } from './errors.js';
+import { metricsDaily, metricsQuery } from './delivery.js';
+import { windowDates } from '../window.js';
 
 export { resolveBaseUrl, MAILGUN_EU_URL, MAILGUN_US_URL } from './api.js';
 
@@ -113,6 +115,37 @@ export const createMailgunProvider: ProviderFactory = async (ctx: ProviderContex
       const name = nameOf(domain, providerId);
       const region = regionOf(undefined);
       return identity(await run(region, `verifying ${name}`, (a) => a.verifyDomain(name)), region);
+    },
+
+    /** `health`: the Metrics API filtered by the domain, and the domain's own is_disabled. */
+    async deliveryFigures(domain: string, providerId: string, window: DeliveryWindow): Promise<DeliveryReport> {
+      const name = nameOf(domain, providerId);
+      const region = regionOf(undefined);
+      const notices: DeliveryNotice[] = [];
+      const [found, body] = await Promise.all([
+        run(region, `reading ${name}`, (a) => getOrNull(a, name)),
+        run(region, `reading the metrics of ${name}`, async (a) => {
+          try {
+            return await a.metrics(metricsQuery(name, window));
+          } catch (e) {
+            // The key works (the domain read succeeded) but the account lacks the product: a notice, not a failure.
+            if (e instanceof MailgunFailure && e.kind === 'http' && e.status === 403) return null;
+            throw e;
+          }
+        }),
+      ]);
+      if (body === null) {
+        notices.push({ code: 'FIGURES_FORBIDDEN', severity: 'warning', message: `Mailgun refused the Metrics API for ${name} (HTTP 403).`, hint: 'Use a key with access to analytics (an Admin or Analyst key), or check that the plan includes the Metrics API.' });
+      }
+      if (!found) notices.push({ code: 'VERDICT_UNAVAILABLE', severity: 'warning', message: `Mailgun no longer has ${name}: no domain state to judge.`, hint: `Run "mailsetup add ${domain} --provider mailgun" again, or "mailsetup remove ${domain} --keep-provider".` });
+      const daily = body === null ? null : metricsDaily(body, windowDates(window));
+      return {
+        scope: daily ? 'domain' : null, source: daily ? 'Mailgun POST /v1/analytics/metrics' : null, daily, gauges: null, notices,
+        verdict: found ? {
+          restriction: found.is_disabled || found.state.toLowerCase() === 'disabled' ? `Mailgun has disabled sending for ${name} (is_disabled).` : null,
+          sandbox: null, reputation: null, fields: { state: found.state, isDisabled: found.is_disabled === true },
+        } : null,
+      };
     },
 
     async remove(domain: string, providerId: string): Promise<void> {

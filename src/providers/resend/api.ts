@@ -83,6 +83,14 @@ export class ResendApi {
     await this.call((signal) => this.client.domains.verify(id, { signal }));
   }
 
+  /** `GET /emails/metrics` (SDK ≥ 6.22): daily counts by domain (delivery.ts reads the body). */
+  async metrics(options: { startDate: string; endDate: string; domainId?: string[] }): Promise<unknown> {
+    return this.call((signal) => this.client.emails.metrics({
+      ...options, granularity: 'daily', timezone: 'UTC', dimensions: ['period', 'domain'],
+      metrics: ['sent', 'delivered', 'bounced_permanent', 'complained'],
+    }, { signal }) as Promise<SdkAnswer>);
+  }
+
   /** `DELETE /domains/{id}`. */
   async removeDomain(id: string): Promise<void> {
     await this.call((signal) => this.client.domains.remove(id, { signal }));

@@ -9,12 +9,14 @@
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
 import { requireApiKey, requireHttpUrl, requireRegion, runWithRetries } from '../http-adapter.js';
-import type { EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, ProviderIdentity, RegisterOptions, RegisterResult } from '../types.js';
+import type { DeliveryNotice, DeliveryReport, DeliveryWindow, EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, ProviderIdentity, RegisterOptions, RegisterResult } from '../types.js';
 import type { ResendRegion } from './api.js';
 import { REGIONS, ResendApi, resolveBaseUrl } from './api.js';
 import type { ResendDomain, ResendDomainSummary } from './convert.js';
 import { toIdentity } from './convert.js';
-import { classify, isAlreadyRegistered, isInvalidId, isNotFound, KEY_HINT, toMailsetupError } from './errors.js';
+import { classify, isAlreadyRegistered, isInvalidId, isNotFound, KEY_HINT, ResendFailure, toMailsetupError } from './errors.js';
+import { resendDaily } from './delivery.js';
+import { windowDates } from '../window.js';
 
 export { resolveBaseUrl, RESEND_URL } from './api.js';
 
@@ -150,6 +152,27 @@ export const createResendProvider: ProviderFactory = async (ctx: ProviderContext
       }));
       if (!d) throw new MailsetupError('DOMAIN_NOT_FOUND', `Resend does not have ${name}`, { hint: 'Run `mailsetup add` again to recreate it.' });
       return identity(d);
+    },
+
+    /** `health`: the domain's daily email metrics; Resend gives no verdict. */
+    async deliveryFigures(domain: string, providerId: string, window: DeliveryWindow): Promise<DeliveryReport> {
+      const name = normaliseName(domain);
+      const dates = windowDates(window);
+      const notices: DeliveryNotice[] = [];
+      const body = await run(`reading the metrics of ${name}`, async (a) => {
+        try {
+          return await a.metrics({ startDate: window.from.toISOString(), endDate: window.to.toISOString(), ...(RESEND_ID.test(providerId) ? { domainId: [providerId] } : {}) });
+        } catch (e) {
+          // A sending-only key is a key that works: say how to get figures instead of failing.
+          if (e instanceof ResendFailure && e.kind === 'http' && e.code === 'restricted_api_key') return null;
+          throw e;
+        }
+      });
+      if (body === null) {
+        notices.push({ code: 'FIGURES_FORBIDDEN', severity: 'warning', message: 'The Resend API key is restricted to sending: it may not read email metrics.', hint: 'Set RESEND_API_KEY to a key with full access (Resend → API Keys → Permission: Full access).' });
+      }
+      const daily = body === null ? null : resendDaily(body, dates, name, providerId);
+      return { scope: daily ? 'domain' : null, source: daily ? 'Resend GET /emails/metrics' : null, daily, gauges: null, verdict: null, notices };
     },
 
     async remove(domain: string, providerId: string): Promise<void> {

@@ -9,12 +9,14 @@
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
 import { requireApiKey, requireHttpUrl, requireRegion, runWithRetries } from '../http-adapter.js';
-import type { EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, RegisterOptions, RegisterResult, SenderResult } from '../types.js';
+import type { DeliveryWindow, EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, RegisterOptions, RegisterResult, SenderResult } from '../types.js';
 import type { SendgridRegion } from './api.js';
 import { REGIONS, SendgridApi, regionOfBaseUrl, resolveBaseUrl } from './api.js';
 import type { SendgridIdentity, SgDomain, SgSender } from './convert.js';
 import { parseDomain, parseDomainList, parseSender, parseSenderList, parseValidation, pickDomain, toIdentity, toSenderResult } from './convert.js';
 import { SendgridFailure, classify, KEY_HINT, toMailsetupError } from './errors.js';
+import { createSendgridDelivery } from './delivery.js';
+import { windowDates } from '../window.js';
 
 export type { SendgridIdentity, SendgridRecordCheck } from './convert.js';
 
@@ -53,6 +55,8 @@ export const createSendgridProvider: ProviderFactory = async (ctx: ProviderConte
     apis.set(region, created);
     return created;
   }
+
+  let delivery: ReturnType<typeof createSendgridDelivery> | undefined;
 
   function run<T>(what: string, op: () => Promise<T>): Promise<T> {
     return runWithRetries(ctx, 'sendgrid', classify, op, (error) => toMailsetupError(error, what, ctx.env));
@@ -181,6 +185,12 @@ export const createSendgridProvider: ProviderFactory = async (ctx: ProviderConte
         const body = { nickname: address.slice(0, 100), from_email: address, reply_to: address };
         return toSenderResult(parseSender(await api(region).json('POST', '/v3/verified_senders', { body })));
       });
+    },
+
+    /** `health`: account reputation and /v3/stats, account-wide, asked once per window (delivery.ts). */
+    async deliveryFigures(_domain: string, _providerId: string, window: DeliveryWindow) {
+      delivery ??= createSendgridDelivery(() => api(regionOf(undefined)), (what, op) => run(what, op));
+      return delivery.figures(windowDates(window));
     },
 
     async checkSender(email: string, providerId: string): Promise<SenderResult> {

@@ -8,7 +8,8 @@ import { generateKeyPair } from 'node:crypto';
 import { promisify } from 'node:util';
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
-import type { EmailProvider, ProviderCapabilities, ProviderFactory, RegisterOptions, SenderResult } from '../types.js';
+import type { DeliveryWindow, EmailProvider, ProviderCapabilities, ProviderContext, ProviderFactory, RegisterOptions, SenderResult } from '../types.js';
+import { createSesDelivery, type SesDelivery } from './delivery.js';
 import { createSesApi } from './api.js';
 import type { SesApi } from './api.js';
 import type { ByoDkimKey, SesIdentityDetails } from './convert.js';
@@ -68,7 +69,15 @@ class SesProvider implements EmailProvider {
   readonly id = 'ses' as const;
   readonly capabilities = capabilities;
 
-  constructor(private readonly api: SesApi, private readonly debug: (line: string) => void) {}
+  private delivery: SesDelivery | undefined;
+
+  constructor(private readonly api: SesApi, private readonly debug: (line: string) => void, private readonly ctx: ProviderContext) {}
+
+  /** `health`: GetAccount, then VDM per identity, else CloudWatch account-wide (delivery.ts). */
+  async deliveryFigures(_domain: string, providerId: string, window: DeliveryWindow) {
+    this.delivery ??= createSesDelivery(this.ctx);
+    return this.delivery.figures(providerId, window);
+  }
 
   async register(o: RegisterOptions) {
     const { domain, mailFrom, bits } = checkRegister(o);
@@ -143,5 +152,5 @@ function senderResult(email: string, d: SesIdentityDetails, providerId = email):
 
 export const createSesProvider: ProviderFactory = async (ctx) => {
   const api = await createSesApi(ctx);
-  return new SesProvider(api, ctx.debug ?? (() => {}));
+  return new SesProvider(api, ctx.debug ?? (() => {}), ctx);
 };
