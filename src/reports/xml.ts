@@ -104,16 +104,24 @@ async function parseReportText(decoded: { text: string; replaced: boolean }, inp
     const top = isNode(doc) ? Object.keys(doc).filter((k) => !k.startsWith('?'))[0] : undefined;
     return fail('REPORT_NOT_DMARC', `XML whose root is <${top ?? '?'}>, not a DMARC aggregate <feedback>`, null, 'warning');
   }
-  return buildReport(root, input, decoded.replaced);
+  return buildReport(root, input, decoded.replaced, rootNamespace(src));
+}
+
+/** The namespace of the <feedback> element (removeNSPrefix drops xmlns attributes, so read the tag). */
+function rootNamespace(src: string): string | null {
+  const m = /<(?:([\w.-]+):)?feedback\b([^>]*)>/.exec(src);
+  if (!m) return null;
+  const attr = m[1] ? `xmlns:${m[1]}` : 'xmlns';
+  const ns = new RegExp(`\\s${attr.replace(/[.]/g, '\\.')}\\s*=\\s*["']([^"']*)["']`).exec(m[2] ?? '');
+  return ns ? ns[1]!.trim() : null;
 }
 
 const POLICY_VALUES: readonly PolicyValue[] = ['none', 'quarantine', 'reject'];
 const DISPOSITIONS: readonly Disposition[] = ['none', 'quarantine', 'reject', 'pass'];
 
-function buildReport(root: Node, input: string, replaced: boolean): ParseOutcome {
+function buildReport(root: Node, input: string, replaced: boolean, namespace: string | null): ParseOutcome {
   const deviations: string[] = [];
   if (replaced) deviations.push('invalid UTF-8 bytes, decoded with replacement characters');
-  const namespace = typeof root['@xmlns'] === 'string' ? root['@xmlns'] : null;
   const version = nonEmpty(root.version);
 
   /** Lower-case an enum word, noting upper case and unknown values as deviations. */
