@@ -27,6 +27,7 @@ export interface Handlers {
   demo: () => Promise<Handler>;
   init: () => Promise<Handler>;
   completion: () => Promise<Handler>;
+  reports: () => Promise<Handler>;
 }
 
 const defaultHandlers: Handlers = {
@@ -41,6 +42,7 @@ const defaultHandlers: Handlers = {
   demo: async () => (await import('./commands/demo.js')).demoCommand,
   init: async () => (await import('./commands/init.js')).initCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,
+  reports: async () => (await import('./commands/reports.js')).reportsCommand,
 };
 
 /** Examples shown under each command's --help: the two or three invocations people look for first. */
@@ -77,6 +79,11 @@ const EXAMPLES: Record<string, string[]> = {
   remove: ['mailsetup remove mail.acme.com', 'mailsetup remove mail.acme.com --keep-provider --yes'],
   demo: ['mailsetup demo'],
   init: ['mailsetup init', 'mailsetup init --provider ses'],
+  reports: [
+    'mailsetup reports ~/dmarc-reports',
+    'mailsetup reports inbox.mbox --domain acme.com --exit-code    # 0 ready/at target, 1 wait, 2 blocked',
+    'mailsetup reports ~/dmarc-reports --since 60d --format csv > rows.csv',
+  ],
   completion: ['source <(mailsetup completion bash)', 'mailsetup completion fish | source', 'mailsetup completion zsh > "${fpath[1]}/_mailsetup"'],
 };
 
@@ -225,6 +232,19 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('--keep-provider', 'keep the identity at the provider; only forget it here')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(run('remove'));
+
+  program
+    .command('reports')
+    .description('read DMARC aggregate reports: who sends as the domain, who fails alignment, and whether p=quarantine / p=reject is safe now')
+    .argument('<path|->...', 'report files (.xml, .gz, .zip), e-mails (.eml), mbox files, folders, or - for standard input')
+    .option('-d, --domain <domain>', 'only this policy domain (repeatable)', collect)
+    .option('--since <duration>', 'the window: reports from this far back (default 30d; also 4w, 72h)')
+    .option('--to <date>', 'end of the window (default: now), e.g. 2026-12-05')
+    .option('-f, --format <format>', 'table (default), json or csv (one row per report record)')
+    .option('--exit-code', 'exit 0 ready or at target, 1 wait, 2 blocked (64 when no input held a report)')
+    .option('--strict', 'block p=reject on mailing-list traffic that fails both SPF and DKIM')
+    .option('--no-dns', 'do not read the live _dmarc record (the newest report\'s policy is taken as current)')
+    .action(run('reports'));
 
   program
     .command('init')

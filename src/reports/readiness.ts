@@ -127,7 +127,9 @@ export function evaluateReadiness(a: DomainAnalysis, ctx: Ctx): { readiness: Rea
   const c1 = a.window.spanDays >= T.minSpanDays && a.window.reportDays >= T.minReportDays;
   check('C1', c1, 'DMARC_REPORTS_INSUFFICIENT');
   if (!c1) findings.push({ severity: 'warning', code: 'DMARC_REPORTS_INSUFFICIENT', check: 'C1',
-    message: `${a.window.spanDays} of ${T.minSpanDays} days of reports (${a.window.reportDays} days with a report; ${T.minReportDays} needed)`,
+    message: a.window.spanDays < T.minSpanDays
+      ? `${a.window.spanDays} of ${T.minSpanDays} days of reports (${a.window.reportDays} days with a report; ${T.minReportDays} needed)`
+      : `reports on ${a.window.reportDays} of the ${T.minReportDays} days needed (they span ${a.window.spanDays} days)`,
     hint: 'Keep collecting: RFC 9989 asks for about a month at each step, so monthly senders show up.' });
   // Stale data: the newest report must be recent, or "the last 14 days" describe the past.
   const staleBy = daysBetween(lastDay, ctx.windowEndDay);
@@ -252,7 +254,8 @@ export function evaluateReadiness(a: DomainAnalysis, ctx: Ctx): { readiness: Rea
 
   let verdict: Verdict;
   if (current === null) verdict = 'wait';
-  else if (current === 'reject') verdict = !c3 || !c4 || !r2 ? 'blocked' : 'at_target';
+  // At reject, a failing source is a regression (blocked); "at target" needs the same evidence as a step.
+  else if (current === 'reject') verdict = !c3 || !c4 || !r2 ? 'blocked' : waits.includes('DMARC_REPORTS_INSUFFICIENT') ? 'wait' : 'at_target';
   else if (blockers.length > 0) verdict = 'blocked';
   else if (waits.length > 0) verdict = 'wait';
   else verdict = 'ready';
@@ -284,7 +287,7 @@ export function evaluateReadiness(a: DomainAnalysis, ctx: Ctx): { readiness: Rea
       findings.push({ severity: 'info', code: 'DMARC_RECORD_REBUILT', message: 'the suggested record was rebuilt from the reports, which do not carry rua/ruf: keep your rua= tag when you publish it', hint: null });
     }
     if (ctx.stateDomain === a.domain) apply.push(`mailsetup add ${a.domain} --dmarc ${next}`, `mailsetup autoconfig ${a.domain}`);
-    else apply.push(`publish at _dmarc.${a.domain} TXT: "${suggestedRecord}"`);
+    else apply.push(`your DNS host: replace the TXT record at _dmarc.${a.domain} with the one above`);
   }
   return {
     readiness: { current, next, verdict, checks, blockers, warnings, suggestedRecord, apply, thresholds: T },

@@ -174,7 +174,9 @@ export function nameRecord(r: ReportRecordRow, policyDomain: string, senders: St
   if (dkimAligned) {
     const service = selectorService(dkimAligned.selector);
     const id = `${dkimAligned.domain}/${dkimAligned.selector ?? '?'}`;
-    return { ...base, key: `dkim:${id}`, name: service ? `${service} (${id})` : `dkim:${id}`, kind: 'aligned', identifiedBy: ['dkim-selector'] };
+    const sel = dkimAligned.selector ?? '?';
+    const shown = `${dkimAligned.domain}/${sel.length > 16 ? `${sel.slice(0, 8)}…` : sel}`;
+    return { ...base, key: `dkim:${id}`, name: service ? `${service} (${shown})` : `dkim:${shown}`, kind: 'aligned', identifiedBy: ['dkim-selector'] };
   }
   // 4. Aligned SPF pass (the domain's own servers, or a service with a custom MAIL FROM).
   if (r.spf === 'pass' || (envelope && aligned(envelope, policyDomain) && spfAuthPass)) {

@@ -42,7 +42,7 @@ describe('reports readiness: none → quarantine', () => {
     expect(a.readiness.verdict).toBe('ready');
     expect(a.readiness.next).toBe('quarantine');
     expect(a.readiness.suggestedRecord).toBe('v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.com');
-    expect(a.readiness.apply[0]).toContain('_dmarc.acme.com');
+    expect(a.readiness.apply[0]).toContain('replace the TXT record at _dmarc.acme.com');
     expect(a.window.spanDays).toBe(30);
     expect(a.window.reportDays).toBe(30);
     expect(a.totals.messages).toBe(30 * 120);
