@@ -286,7 +286,7 @@ export function evaluateReadiness(a: DomainAnalysis, ctx: Ctx): { readiness: Rea
       suggestedRecord = tags.join('; ');
       findings.push({ severity: 'info', code: 'DMARC_RECORD_REBUILT', message: 'the suggested record was rebuilt from the reports, which do not carry rua/ruf: keep your rua= tag when you publish it', hint: null });
     }
-    if (ctx.stateDomain === a.domain) apply.push(`mailsetup add ${a.domain} --dmarc ${next}`, `mailsetup autoconfig ${a.domain}`);
+    if (ctx.stateDomain === a.domain) apply.push(`mailsetup add ${a.domain} --provider ${a.provider ?? "<provider>"} --dmarc ${next}`, `mailsetup autoconfig ${a.domain}`);
     else apply.push(`your DNS host: replace the TXT record at _dmarc.${a.domain} with the one above`);
   }
   return {

@@ -107,6 +107,23 @@ describe('reports readiness: none → quarantine', () => {
     expect(f.message).toContain('DKIM fails');
   });
 
+  it('the dangerous direction: an own server with SPF only, failing 5 % from its own IP, is blocked, not hidden as spoofing', async () => {
+    const own: GenSource = { ip: '192.0.2.25', perDay: 40, spf: { domain: 'acme.com', result: 'pass' }, envelopeFrom: 'acme.com', failRate: 0.05 };
+    const a = await run(scenario({ sources: [SES, WORKSPACE, own] }), { live: 'v=DMARC1; p=none' });
+    const src = a.sources.find((s) => s.id === 'spf:acme.com')!;
+    expect(src.messages).toBe(30 * 40);
+    expect(src.passRate).toBeLessThan(0.98);
+    expect(a.readiness.verdict).toBe('blocked');
+    expect(a.findings.find((f) => f.code === 'DMARC_SOURCE_FAILING')!.message).toContain('SPF fails for acme.com');
+  });
+
+  it('the dangerous direction: a monthly billing run that failed 20 days ago still blocks, though quiet lately', async () => {
+    const billing: GenSource = { ip: '198.51.100.80', perDay: 500, fromDay: 9, toDay: 9, dkim: [{ domain: 'acme.com', selector: 'bill', result: 'pass' }], failRate: 0.5 };
+    const a = await run(scenario({ sources: [SES, WORKSPACE, billing] }), { live: 'v=DMARC1; p=none' });
+    expect(a.readiness.verdict).toBe('blocked');
+    expect(a.findings.find((f) => f.code === 'DMARC_SOURCE_FAILING')!.message).toContain('of 500 messages');
+  });
+
   it('a new source on day 27 → wait (DMARC_SOURCE_NEW)', async () => {
     const mailchimp: GenSource = { ip: '198.2.128.5', perDay: 30, fromDay: 26, dkim: [{ domain: 'acme.com', selector: 'k1', result: 'pass' }], spf: { domain: 'mcsv.net', result: 'pass' } };
     const a = await run(scenario({ sources: [SES, WORKSPACE, mailchimp] }), { live: 'v=DMARC1; p=none' });
@@ -206,6 +223,6 @@ describe('reports sources from the state file', () => {
     // Ready: the stored recommendation is the basis, and the commands that apply it are named.
     expect(a.readiness.verdict).toBe('ready');
     expect(a.readiness.suggestedRecord).toBe('v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.com');
-    expect(a.readiness.apply).toEqual(['mailsetup add acme.com --dmarc quarantine', 'mailsetup autoconfig acme.com']);
+    expect(a.readiness.apply).toEqual(['mailsetup add acme.com --provider ses --dmarc quarantine', 'mailsetup autoconfig acme.com']);
   });
 });
