@@ -4,10 +4,9 @@
  * (DESIGN.md "`reports`", reference §6.3–6.5). Pure: no I/O, the clock and the live record are
  * given, so tests pin every figure.
  */
-import { organisationalDomain } from '../model/domain-name.js';
 import type { AggregateReport, InputFinding, PolicyValue, ReportRecordRow } from './model.js';
 import type { ReadResult } from './read.js';
-import { nameRecord, PROVIDER_NAMES, stateSenders, type Kind, type Naming, type StateSender } from './sources.js';
+import { nameRecord, organisationalDomain, PROVIDER_NAMES, stateSenders, type Kind, type Naming, type StateSender } from './sources.js';
 import type { StateFile } from '../state/schema.js';
 import { evaluateReadiness, type Readiness, type ReadinessFinding, THRESHOLDS, type Thresholds } from './readiness.js';
 
@@ -206,7 +205,7 @@ function analyzeDomain(
       const a = accs.get(n.key) ?? newAcc(n.key, n.name, n.kind, n.authenticatedAs, n.known);
       for (const by of n.identifiedBy) a.identifiedBy.add(by);
       accs.set(n.key, a);
-      addRecord(a, rec, domain, day, reporterKey);
+      addRecord(a, rec, domain, day, rep.org);
       rep.messages += rec.count;
       messages += rec.count;
       const pass = rec.dkim === 'pass' || rec.spf === 'pass';

@@ -5,8 +5,20 @@
  * No DNS and no IP database: a source nothing names is named by its network (/24, /48).
  */
 import type { DomainState, StateFile } from '../state/schema.js';
-import { organisationalDomain } from '../model/domain-name.js';
+import { organisationalDomain as pslOrganisationalDomain } from '../model/domain-name.js';
 import type { ReportRecordRow } from './model.js';
+
+/** The organisational domain, memoised: a month of reports asks about the same few names many times. */
+const orgCache = new Map<string, string>();
+export function organisationalDomain(name: string): string {
+  let org = orgCache.get(name);
+  if (org === undefined) {
+    org = pslOrganisationalDomain(name);
+    if (orgCache.size > 50_000) orgCache.clear();
+    orgCache.set(name, org);
+  }
+  return org;
+}
 
 export const PROVIDER_NAMES: Record<string, string> = {
   ses: 'Amazon SES', sendgrid: 'SendGrid', mailgun: 'Mailgun', resend: 'Resend', sandbox: 'sandbox (simulator)',
@@ -98,7 +110,8 @@ export function stateSenders(state: StateFile | null): StateSender[] {
       if (r.purpose === 'dkim') {
         const m = /^([^.]+)\._domainkey\./.exec(name);
         if (m) selectors.add(m[1]!);
-      } else if (r.purpose === 'mail-from-mx' || r.purpose === 'mail-from-spf' || r.purpose === 'return-path') {
+      } else if (r.purpose === 'mail-from-mx' || r.purpose === 'mail-from-spf' || r.purpose === 'return-path' || (r.purpose === 'spf' && r.source === 'provider')) {
+        // SES/Resend: <label>.<domain>; SendGrid: em<N>.<domain>; Mailgun: the domain itself (its SPF).
         mailFrom.add(name);
       } else if (r.purpose === 'dmarc' && name === `_dmarc.${domain}`) {
         dmarc = String(r.value ?? '');
@@ -149,7 +162,9 @@ export function nameRecord(r: ReportRecordRow, policyDomain: string, senders: St
   for (const s of senders) {
     const by: string[] = [];
     if (r.authDkim.some((d) => d.selector && s.selectors.has(d.selector) && d.domain && (d.domain === s.domain || aligned(d.domain, s.domain)))) by.push('dkim-selector');
-    if ((envelope && s.mailFrom.has(envelope)) || r.authSpf.some((x) => x.domain && s.mailFrom.has(x.domain))) by.push('mail-from');
+    // The MAIL FROM names the stream only when SPF passed for it: spoofers use the victim's
+    // envelope too, and their failures must not be charged to the real sender.
+    if ((envelope && s.mailFrom.has(envelope) && r.spf === 'pass') || r.authSpf.some((x) => x.domain && s.mailFrom.has(x.domain) && x.result === 'pass')) by.push('mail-from');
     if (by.length > 0) {
       return { ...base, key: `${s.provider}@mailsetup:${s.domain}`, name: `${PROVIDER_NAMES[s.provider] ?? s.provider} (mailsetup, ${s.domain})`, kind: 'state', identifiedBy: by };
     }
