@@ -154,10 +154,13 @@ export function evaluateReadiness(a: DomainAnalysis, ctx: Ctx): { readiness: Rea
   // the whole window (a monthly billing run must not escape the check by being quiet lately).
   const rate = toReject ? T.rejectPassRate : T.quarantinePassRate;
   let c3 = true;
+  // Sources under the 10-message floor are judged together, so a long tail of small failing
+  // senders cannot slip through one by one.
+  const small = { messages: 0, dmarcPass: 0, names: [] as string[] };
   for (const s of a.sources.filter((x) => x.class === 'authorized')) {
     const recent = statsSince(s, toReject ? addDays(lastDay, -(T.minSpanDays - 1)) : recentFrom);
     const base = recent.messages >= T.minSourceMessages ? recent : s.messages >= T.minSourceMessages ? { messages: s.messages, dmarcPass: s.dmarcPass } : null;
-    if (!base) continue;
+    if (!base) { small.messages += s.messages; small.dmarcPass += s.dmarcPass; small.names.push(s.name); continue; }
     const r = base.dmarcPass / base.messages;
     if (r >= rate) continue;
     c3 = false;
@@ -166,6 +169,12 @@ export function evaluateReadiness(a: DomainAnalysis, ctx: Ctx): { readiness: Rea
       hint: 'Fix this sender first: publish its DKIM key under your domain, or authorise its IPs in SPF with an aligned MAIL FROM.' };
     findings.push(f);
     s.findings.push(f);
+  }
+  if (small.messages >= T.minSourceMessages && small.dmarcPass / small.messages < rate) {
+    c3 = false;
+    findings.push({ severity: 'error', code: 'DMARC_SOURCE_FAILING', check: 'C3',
+      message: `${small.names.length} small legitimate sources together: ${pct(small.dmarcPass / small.messages)} of ${small.messages} messages pass DMARC (${pct(rate)} needed): ${small.names.slice(0, 5).join(', ')}${small.names.length > 5 ? ', …' : ''}`,
+      hint: 'Each sends little, but together they would lose mail under enforcement; fix their DKIM/SPF alignment.' });
   }
   check('C3', c3, 'DMARC_SOURCE_FAILING');
   // C4: real services sending as the domain, authenticated only for themselves.

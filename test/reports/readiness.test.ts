@@ -124,6 +124,13 @@ describe('reports readiness: none → quarantine', () => {
     expect(a.findings.find((f) => f.code === 'DMARC_SOURCE_FAILING')!.message).toContain('of 500 messages');
   });
 
+  it('the dangerous direction: a long tail of small senders under the 10-message floor, failing, is judged together', async () => {
+    const tail: GenSource[] = Array.from({ length: 6 }, (_, i) => ({ ip: `198.51.100.${100 + i}`, perDay: 4, fromDay: 28, dkim: [{ domain: 'acme.com', selector: `tail${i}`, result: 'pass' }], failRate: 0.5 }));
+    const a = await run(scenario({ sources: [SES, WORKSPACE, ...tail], days: 30 }), { live: 'v=DMARC1; p=none' });
+    expect(a.readiness.verdict).toBe('blocked');
+    expect(a.findings.find((f) => f.code === 'DMARC_SOURCE_FAILING')!.message).toMatch(/6 small legitimate sources together: 50\.0 % of 48 messages/);
+  });
+
   it('a new source on day 27 → wait (DMARC_SOURCE_NEW)', async () => {
     const mailchimp: GenSource = { ip: '198.2.128.5', perDay: 30, fromDay: 26, dkim: [{ domain: 'acme.com', selector: 'k1', result: 'pass' }], spf: { domain: 'mcsv.net', result: 'pass' } };
     const a = await run(scenario({ sources: [SES, WORKSPACE, mailchimp] }), { live: 'v=DMARC1; p=none' });
