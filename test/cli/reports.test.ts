@@ -92,6 +92,15 @@ describe('mailsetup reports', () => {
     expect(parseJson(w).domains[0].readiness).toMatchObject({ verdict: 'wait', current: 'none', next: 'quarantine', suggestedRecord: null });
   });
 
+  it('--domain narrows to one policy domain', async () => {
+    const r = await cli([REAL, '--no-dns', '--since', '5000d', '--domain', 'stalw.art', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(parseJson(r).domains.map((d: { domain: string }) => d.domain)).toEqual(['stalw.art']);
+    const none = await cli([REAL, '--no-dns', '--since', '5000d', '--domain', 'nowhere.example']);
+    expect(none.code).toBe(64);
+    expect(none.stderr).toContain('No report for nowhere.example');
+  });
+
   it('--format csv: one row per (report, record) with its source and class', async () => {
     const r = await cli([join(REAL, 'stalwart-mail-auth/dmarc-feedback/003.xml'), '--no-dns', '--since', '5000d', '--format', 'csv']);
     expect(r.code, r.stderr).toBe(0);
