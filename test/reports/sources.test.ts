@@ -74,3 +74,14 @@ describe('reports: naming sources', () => {
     expect(network('2001:db8::1')).toBe('2001:db8:0::/48');
   });
 });
+
+describe('reports as a library call', () => {
+  it('returns the analysed document for paths, with no DNS and no printing', async () => {
+    const { reports } = await import('../../src/reports/index.js');
+    const doc = await reports(['test/fixtures/dmarc-reports/stalwart-mail-auth'], { sinceSeconds: 5000 * 86_400, to: new Date('2026-12-06T00:00:00Z') });
+    // The RFC 9990 sample (001.xml) is dated 1979: outside any sensible window.
+    expect(doc.domains.map((d) => d.domain)).toEqual(['stalw.art']);
+    expect(doc.inputs.outsideWindow).toBe(1);
+    expect(doc.domains[0]!.totals.messages).toBe(11);
+  });
+});

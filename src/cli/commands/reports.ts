@@ -27,6 +27,9 @@ export async function reportsCommand(args: string[], options: Record<string, unk
   const format = (globals.json ? 'json' : (options.format as string | undefined) ?? 'table') as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) throw new MailsetupError('USAGE', `--format: "${String(options.format)}" is not one of ${FORMATS.join(', ')}`, { hint: 'Use --format table, json or csv.' });
   if (args.length === 0) throw new MailsetupError('USAGE', 'no input: give report files, folders, e-mails or - for standard input', { hint: 'mailsetup reports ~/dmarc-reports' });
+  if (args.includes('-') && process.stdin.isTTY) {
+    throw new MailsetupError('USAGE', '"-" reads reports from standard input, which is a terminal here', { hint: 'Pipe them in: zcat report.xml.gz | mailsetup reports -' });
+  }
   const since = parseSince(String(options.since ?? '30d'));
   const now = options.to ? parseTo(String(options.to)) : new Date();
   const domains = (options.domain as string[] | undefined)?.map((d) => d.trim().toLowerCase());
