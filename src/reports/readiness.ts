@@ -280,6 +280,13 @@ export function evaluateReadiness(a: DomainAnalysis, ctx: Ctx): { readiness: Rea
     findings.push({ severity: 'warning', code: 'DMARC_SOURCE_UNIDENTIFIED', message: `${unidentified} messages (${pct(unidentified / Math.max(1, a.totals.messages))}) come with no authentication results at all; their senders cannot be told apart`, hint: 'Check whether any of those networks is yours before tightening.' });
   }
 
+  // RFC 9989 `np`: non-existent subdomains never send, so once enforcing, say so for them too.
+  const liveNp = a.policy.live ? /(?:^|;)\s*np\s*=\s*(\w+)/i.exec(a.policy.live)?.[1]?.toLowerCase() ?? null : null;
+  const enforcing = current === 'quarantine' || current === 'reject' || (verdict === 'ready' && next !== null);
+  if (ctx.liveKnown && a.policy.live && enforcing && liveNp !== 'reject') {
+    findings.push({ severity: 'info', code: 'DMARC_NP_RECOMMENDED', message: `_dmarc.${a.domain} has ${liveNp ? `np=${liveNp}` : 'no np tag'}: names that do not exist never send mail`, hint: 'Add np=reject (RFC 9989) so mail from made-up subdomains is rejected too.' });
+  }
+
   let suggestedRecord: string | null = null;
   const apply: string[] = [];
   if (verdict === 'ready' && next) {

@@ -173,6 +173,9 @@ describe('reports readiness: quarantine → reject, and at reject', () => {
     const a = await run(scenario({ policy: () => 'quarantine' }), { live: 'v=DMARC1; p=quarantine; rua=mailto:d@acme.com' });
     expect(a.readiness.verdict).toBe('ready');
     expect(a.readiness.suggestedRecord).toBe('v=DMARC1; p=reject; rua=mailto:d@acme.com');
+    expect(a.findings.find((f) => f.code === 'DMARC_NP_RECOMMENDED')!.hint).toContain('np=reject');
+    const withNp = await run(scenario({ policy: () => 'quarantine' }), { live: 'v=DMARC1; p=quarantine; np=reject' });
+    expect(withNp.findings.map((f) => f.code)).not.toContain('DMARC_NP_RECOMMENDED');
   });
 
   it('legitimate mail already quarantined → blocked (DMARC_LEGIT_QUARANTINED)', async () => {
