@@ -29,6 +29,7 @@ export interface Handlers {
   completion: () => Promise<Handler>;
   health: () => Promise<Handler>;
   warmup: () => Promise<Handler>;
+  reports: () => Promise<Handler>;
 }
 
 const defaultHandlers: Handlers = {
@@ -45,6 +46,7 @@ const defaultHandlers: Handlers = {
   completion: async () => (await import('./commands/completion.js')).completionCommand,
   health: async () => (await import('./commands/health.js')).healthCommand,
   warmup: async () => (await import('./commands/warmup.js')).warmupCommand,
+  reports: async () => (await import('./commands/reports.js')).reportsCommand,
 };
 
 /** Examples shown under each command's --help: the two or three invocations people look for first. */
@@ -90,6 +92,11 @@ const EXAMPLES: Record<string, string[]> = {
     'mailsetup warmup mail.acme.com --target 50000',
     'mailsetup warmup mail.acme.com              # where the domain stands today',
     'mailsetup warmup mail.acme.com --reset',
+  ],
+  reports: [
+    'mailsetup reports ~/dmarc-reports',
+    'mailsetup reports inbox.mbox --domain acme.com --exit-code    # 0 ready/at target, 1 wait, 2 blocked',
+    'mailsetup reports ~/dmarc-reports --since 60d --format csv > rows.csv',
   ],
   completion: ['source <(mailsetup completion bash)', 'mailsetup completion fish | source', 'mailsetup completion zsh > "${fpath[1]}/_mailsetup"'],
 };
@@ -259,6 +266,19 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('--keep-provider', 'keep the identity at the provider; only forget it here')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(run('remove'));
+
+  program
+    .command('reports')
+    .description('read DMARC aggregate reports: who sends as the domain, who fails alignment, and whether p=quarantine / p=reject is safe now')
+    .argument('<path|->...', 'report files (.xml, .gz, .zip), e-mails (.eml), mbox files, folders, or - for standard input')
+    .option('-d, --domain <domain>', 'only this policy domain (repeatable)', collect)
+    .option('--since <duration>', 'the window: reports from this far back (default 30d; also 4w, 72h)')
+    .option('--to <date>', 'end of the window (default: now), e.g. 2026-12-05')
+    .option('-f, --format <format>', 'table (default), json or csv (one row per report record)')
+    .option('--exit-code', 'exit 0 ready or at target, 1 wait, 2 blocked (64 when no input held a report)')
+    .option('--strict', 'block p=reject on mailing-list traffic that fails both SPF and DKIM')
+    .option('--no-dns', 'do not read the live _dmarc record (the newest report\'s policy is taken as current)')
+    .action(run('reports'));
 
   program
     .command('init')

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { BIN, guardEnv, runCli } from '../helpers/cli.js';
 import { requireProgram } from '../helpers/programs.js';
 
-const COMMANDS = ['validate', 'add', 'records', 'verify', 'watch', 'autoconfig', 'list', 'remove', 'demo', 'init', 'completion', 'health', 'warmup'];
+const COMMANDS = ['validate', 'add', 'records', 'verify', 'watch', 'autoconfig', 'list', 'remove', 'demo', 'init', 'completion', 'health', 'warmup', 'reports'];
 const dir = mkdtempSync(join(tmpdir(), 'mailsetup-help-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

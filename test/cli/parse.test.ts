@@ -6,7 +6,7 @@ import { createProgram, type Handler, type Handlers } from '../../src/cli/main.j
 function spyProgram() {
   const calls: Array<{ args: string[]; options: Record<string, unknown>; globals: Record<string, unknown> }> = [];
   const spy: Handler = async (args, options, globals) => { calls.push({ args, options, globals: globals as Record<string, unknown> }); return 0; };
-  const handlers: Handlers = { validate: async () => spy, add: async () => spy, records: async () => spy, list: async () => spy, remove: async () => spy, verify: async () => spy, watch: async () => spy, autoconfig: async () => spy, demo: async () => spy, init: async () => spy, completion: async () => spy, health: async () => spy, warmup: async () => spy };
+  const handlers: Handlers = { validate: async () => spy, add: async () => spy, records: async () => spy, list: async () => spy, remove: async () => spy, verify: async () => spy, watch: async () => spy, autoconfig: async () => spy, demo: async () => spy, init: async () => spy, completion: async () => spy, health: async () => spy, warmup: async () => spy, reports: async () => spy };
   const program = createProgram(handlers);
   program.configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} });
   program.commands.forEach((c) => c.configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} }));
