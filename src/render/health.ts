@@ -7,18 +7,16 @@ import { Chalk } from 'chalk';
 import type { DomainHealth } from '../core/health.js';
 import { percent, PROVIDER_NAME, type HealthStatus } from '../core/health-rules.js';
 import type { HealthSnapshot } from '../state/schema.js';
+import { escapeText, jsonText as escapeJsonText } from './escape.js';
 
-/** Escape C0, DEL, C1, bidi and format characters (`\x1b`, `\u202e`). */
+/** Text from a provider, escaped for the terminal: the one escaping function (src/render/escape.ts). */
 export function shown(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g, (ch) => {
-    const code = ch.charCodeAt(0);
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-  });
+  return escapeText(text);
 }
 
-/** One JSON document; DEL and C1 `\u`-escaped too (JSON.stringify escapes only C0). */
+/** One JSON document, as every command prints it (DEL, C1 and format characters `\u`-escaped). */
 export function jsonText(doc: unknown): string {
-  return JSON.stringify(doc, null, 2).replace(/[\u007f-\u009f]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`) + '\n';
+  return escapeJsonText(doc, 2) + '\n';
 }
 
 export function healthDocument(results: DomainHealth[], checkedAt: string): Record<string, unknown> {

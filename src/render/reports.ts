@@ -7,15 +7,13 @@
  * overrides are shown as visible `\u{…}` escapes, never sent to the terminal.
  */
 import type { DomainAnalysis, ReportsDocument, Source } from '../reports/analyze.js';
+import { escapeText } from './escape.js';
 import { CLASSES } from '../reports/analyze.js';
 import type { InputFinding } from '../reports/model.js';
 
-// eslint-disable-next-line no-control-regex
-const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
-
-/** A report's text made safe for one terminal line. */
+/** A report's text made safe for one terminal line: the one escaping function (src/render/escape.ts). */
 export function safe(text: string | null | undefined): string {
-  return String(text ?? '').replace(UNSAFE, (c) => `\\u{${c.codePointAt(0)!.toString(16)}}`);
+  return escapeText(String(text ?? ''));
 }
 
 export interface Paint { red(s: string): string; yellow(s: string): string; green(s: string): string; gray(s: string): string; bold(s: string): string }

@@ -128,7 +128,7 @@ describe('mailsetup reports', () => {
     expect(r.code, r.stderr).toBe(0);
     // eslint-disable-next-line no-control-regex
     expect(r.stdout + r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202e]/);
-    expect(r.stdout).toContain('Evil\\u{1b}[2J\\u{9b}Corp\\u{202e}txt');
+    expect(r.stdout).toContain('Evil\\x1b[2J\\x9bCorp\\u202etxt');
   });
 
   it('an external entity to a local file: refused, its contents never printed', async () => {
