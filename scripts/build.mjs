@@ -13,9 +13,10 @@ import { existsSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync 
 import { join, resolve } from 'node:path';
 
 const outdir = resolve('dist');
-if (process.argv.includes('--clean')) rmSync(outdir, { recursive: true, force: true });
+const clean = process.argv.includes('--clean');
+if (clean) rmSync(outdir, { recursive: true, force: true });
 const result = await build({
-  entryPoints: { main: 'src/cli/main.ts', 'embedded-server': 'src/dns/embedded-server.ts' },
+  entryPoints: { main: 'src/cli/main.ts', index: 'src/lib/index.ts', 'embedded-server': 'src/dns/embedded-server.ts' },
   outdir,
   bundle: true,
   splitting: true,
@@ -62,3 +63,10 @@ for (const root of bundledPackages(result.metafile.inputs)) {
 const unique = [...new Map(sections.map((s) => [s.split('\n')[0], s])).values()];
 writeFileSync(join(outdir, 'THIRD_PARTY_LICENSES.txt'),
   `mailsetup bundles the following ${unique.length} packages into dist/. Their licences follow.\n\n${unique.join(`\n\n${'-'.repeat(72)}\n\n`)}\n`);
+
+// The package's type declarations (dist/types), for `import { validate } from 'mailsetup'`: only
+// for a packed build, since tsc costs seconds that every test run would otherwise pay.
+if (clean || process.argv.includes('--types')) {
+  const { execFileSync } = await import('node:child_process');
+  execFileSync(process.execPath, [resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.lib.json'], { stdio: 'inherit' });
+}

@@ -27,7 +27,7 @@ function run(cmd: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessE
 beforeAll(async () => {
   const src = join(work, 'src-copy');
   mkdirSync(src);
-  for (const f of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'bin', 'src', 'scripts', 'schemas']) cpSync(join(ROOT, f), join(src, f), { recursive: true });
+  for (const f of ['package.json', 'README.md', 'LICENSE', 'tsconfig.json', 'tsconfig.lib.json', 'bin', 'src', 'scripts', 'schemas']) cpSync(join(ROOT, f), join(src, f), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(src, 'node_modules'), 'dir');
   run('npm', ['pack', '--pack-destination', work, '--silent'], src);
   tarball = join(work, readdirSync(work).find((f) => f.endsWith('.tgz'))!);
@@ -47,7 +47,7 @@ describe('npm pack', () => {
     expect(size).toBeLessThan(5e6);
     expect(entries.filter((e) => e.endsWith('.map'))).toEqual([]);
     expect(entries.filter((e) => e.startsWith('package/src/') || e.startsWith('package/test/'))).toEqual([]);
-    for (const f of ['package/bin/mailsetup.js', 'package/dist/main.js', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/LICENSE', 'package/README.md', 'package/schemas/verify.schema.json']) expect(entries).toContain(f);
+    for (const f of ['package/bin/mailsetup.js', 'package/dist/main.js', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/LICENSE', 'package/README.md', 'package/schemas/verify.schema.json', 'package/dist/index.js', 'package/dist/types/lib/index.d.ts']) expect(entries).toContain(f);
   });
 
   it('declares no runtime dependency: everything dist/ needs is bundled', () => {
@@ -79,5 +79,38 @@ describe('npm pack', () => {
     expect(doc.domain).toBe('pack.test');
     expect(doc.checks.find((c: { check: string }) => c.check === 'dmarc').status).toBe('pass');
     console.log(`installed offline in ${installMs} ms`);
+  });
+
+  it('is a typed library: a TypeScript consumer type-checks against the shipped .d.ts, and validate() returns what the CLI prints', async () => {
+    const app = join(work, 'app');
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['consumer.ts'] }));
+    writeFileSync(join(app, 'consumer.ts'), [
+      "import { validate, verify, list, reports, MailsetupError, type Finding } from 'mailsetup';",
+      'export async function audit(server: string): Promise<string[]> {',
+      "  const report = await validate('pack.test', { resolvers: [server], selectors: ['s1'] });",
+      '  const codes: string[] = report.checks.flatMap((c) => c.findings.map((f: Finding) => f.code));',
+      "  const e = new MailsetupError('USAGE', 'x');",
+      '  void verify; void list; void reports;',
+      '  return [...codes, e.code, String(e.exitCode)];',
+      '}',
+      '',
+    ].join('\n'));
+    // @types/node is not in the consumer: give tsc the repository's, as a consumer project would have its own.
+    const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--typeRoots', join(ROOT, 'node_modules/@types'), '--types', 'node'], { cwd: app, encoding: 'utf8' });
+    expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+    // The same call at runtime, by package name, against the CLI's --json for the same question.
+    writeFileSync(join(app, 'run.mjs'), `import { validate } from 'mailsetup';\nconst r = await validate('pack.test', { resolvers: [process.argv[2]], selectors: ['s1'] });\nprocess.stdout.write(JSON.stringify(r));\n`);
+    const runNode = (args: string[]) => new Promise<string>((done, fail) => {
+      const child = spawn(process.execPath, args, { cwd: app, env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv() } });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.on('error', fail);
+      child.on('close', () => done(out));
+    });
+    const lib = JSON.parse(await runNode(['run.mjs', dns.address]));
+    const cli = JSON.parse(await runNode([join(app, 'node_modules/mailsetup/bin/mailsetup.js'), 'validate', 'pack.test', '--resolver', dns.address, '--selector', 's1', '--json']));
+    const strip = (d: { dns?: unknown }) => ({ ...d, dns: undefined });
+    expect(strip(lib)).toEqual(strip(cli));
+    expect(lib.checks.length).toBeGreaterThanOrEqual(5);
   });
 });
