@@ -33,7 +33,9 @@ const result = await build({
 const written = new Set(Object.keys(result.metafile.outputs).map((p) => resolve(p)));
 for (const name of readdirSync(outdir)) {
   const file = join(outdir, name);
-  if (!written.has(file) && Date.now() - statSync(file).mtimeMs > 60_000) rmSync(file, { force: true });
+  // Only stale chunks are pruned; dist/types (written by tsc for a packed build) is a directory.
+  const st = statSync(file);
+  if (st.isFile() && !written.has(file) && !name.endsWith('.txt') && Date.now() - st.mtimeMs > 60_000) rmSync(file, { force: true });
 }
 
 /** The package roots (`node_modules/@scope/name`) of every bundled input, deepest node_modules last. */
