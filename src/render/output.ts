@@ -25,7 +25,11 @@ export interface Output {
   readonly interactive: boolean;
   /** Width of the human stream (100 when it is not a terminal). */
   readonly columns: number;
-  /** A human line of the command's result (stdout; stderr in json mode; dropped when quiet). */
+  /**
+   * A human line of the command's result (stdout; stderr in json mode; dropped when quiet), as it
+   * is: renderers fit their lines to `columns` (src/render/table.ts); a line holding a command to
+   * copy is left whole for the terminal to soft-wrap, since a hard break would split the command.
+   */
   line(text?: string): void;
   /** Progress or advice for humans: always stderr, dropped when quiet. */
   note(text: string): void;
@@ -60,13 +64,14 @@ export function createOutput(opts: OutputOptions): Output {
   // Renderers escape what came from outside; this net makes sure nothing they missed reaches a
   // terminal raw (only line breaks, and our colour codes when colour is on, pass).
   const safe = (text: string): string => terminalSafe(text, colorLevel > 0) + '\n';
+  const columns = (human as { columns?: number }).columns || 100;
   return {
     json: opts.json,
     quiet: opts.quiet,
     verbose: opts.verbose,
     colorLevel,
     interactive,
-    columns: (human as { columns?: number }).columns ?? 100,
+    columns,
     line(text = '') { if (!opts.quiet) human.write(safe(text)); },
     note(text) { if (!opts.quiet) stderr.write(safe(text)); },
     warn(text) { stderr.write(safe(text)); },

@@ -4,6 +4,7 @@
 import { Chalk } from 'chalk';
 import type { CheckedRecord, DomainVerification, ResolverView } from '../core/verify.js';
 import { escapeClip, escapeText as e } from './escape.js';
+import { fitParts, wrapLines } from './table.js';
 
 const STAGE_TEXT: Record<string, string> = {
   delegation: 'waiting on delegation: the zone\'s nameservers do not answer for it',
@@ -34,7 +35,8 @@ function agreement(r: CheckedRecord): string {
   return `${ok}/${views.length}`;
 }
 
-export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3): string[] {
+/** `columns`: the terminal's width; a record that does not fit on one line is laid out as a block. */
+export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3, columns = Number.POSITIVE_INFINITY): string[] {
   const c = new Chalk({ level: colorLevel });
   const color = { verified: c.green, pending: c.yellow, failed: c.red, unknown: c.gray, missing: c.yellow, invalid: c.red } as const;
   const mark = { verified: c.green('✔'), missing: c.yellow('…'), invalid: c.red('✖'), unknown: c.gray('?') } as const;
@@ -45,7 +47,11 @@ export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3): 
   for (const r of v.records) {
     const seen = agreement(r);
     const shown = r.type === 'MX' ? `${r.priority} ${e(r.value)}` : escapeClip(r.value, 60);
-    lines.push(`  ${mark[r.status]} ${r.type.padEnd(5)} ${e(r.name)}${r.required ? '' : c.gray(' (optional)')}  ${c.gray('→')} ${shown}  ${color[r.status](r.status)}${r.code ? ` ${c.bold(r.code)}` : ''}${seen ? c.gray(`  propagated ${seen}`) : ''}`);
+    // One line when it fits; else `type name`, then `→ value`, then the status, each whole.
+    lines.push(...fitParts([
+      `  ${mark[r.status]} ${r.type.padEnd(5)} ${e(r.name)}${r.required ? '' : c.gray(' (optional)')}`, `${c.gray('→')} ${shown}`,
+      `${color[r.status](r.status)}${r.code ? ` ${c.bold(r.code)}` : ''}${seen ? c.gray(`  propagated ${seen}`) : ''}`,
+    ], columns, '      '));
     if (r.detail && r.status !== 'verified') lines.push(`      ${e(r.detail)}`);
     else if (r.code === 'STALE_CACHE' && r.detail) lines.push(`      ${e(r.detail)}`);
     if (r.found.length && r.status !== 'verified') lines.push(`      ${c.gray('found:')} ${r.found.map(e).join(' | ')}`);
@@ -56,7 +62,7 @@ export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3): 
     }
   }
   for (const n of v.notes) lines.push(`  ${c.yellow('!')} ${e(n)}`);
-  return lines;
+  return wrapLines(lines, columns);
 }
 
 // Runner logs render ANSI too: outside text is escaped first, then the workflow-command encoding.

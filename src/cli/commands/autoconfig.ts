@@ -53,7 +53,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   const changes = planChanges(planned.plan);
   const conflicts = planned.plan.entries.filter((e) => e.action === 'conflict').length;
   const doc: Record<string, unknown> = { domain, dnsHost: hostId, zone: planned.zone.name, ...planDocument(planned.plan) };
-  if (!ctx.out.json) for (const l of renderPlan(planned.plan, HOST_LABEL[hostId], planned.zone.name, ctx.out.colorLevel)) ctx.out.line(l);
+  if (!ctx.out.json) for (const l of renderPlan(planned.plan, HOST_LABEL[hostId], planned.zone.name, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
 
   const finish = (code: number) => { if (ctx.out.json) ctx.out.document(doc); return code; };
   if (changes.length === 0) {
@@ -69,7 +69,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
     const result = await applyAutoconfig(planned, { store, writer, dns: ctx.dns, authoritative: ctx.authoritative, resolver, waitMs: 60_000 });
     Object.assign(doc, applyDocument(result.report));
     doc.serial = result.serial;
-    if (!ctx.out.json) for (const l of renderApply(result.report, ctx.out.colorLevel)) ctx.out.line(l);
+    if (!ctx.out.json) for (const l of renderApply(result.report, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
     if (result.report.conflicts.length > 0 && !result.report.failed) {
       // The zone moved under the plan: what was written (if anything) is recorded; the rest needs a fresh plan.
       const { applied, conflicts, skipped } = result.report;
@@ -101,7 +101,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   doc.providerCheck = rc.provider;
   if (!ctx.out.json) {
     ctx.out.line('');
-    for (const l of renderVerify(rc.verification, ctx.out.colorLevel)) ctx.out.line(l);
+    for (const l of renderVerify(rc.verification, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
     for (const l of providerLines(rc.provider)) ctx.out.line(l);
   }
   if (options.watch && !(rc.verification.allVerified && rc.provider.asked)) {

@@ -54,7 +54,7 @@ export async function verifyCommand(args: string[], options: Record<string, unkn
   } else {
     for (const [i, v] of results.entries()) {
       if (i > 0) ctx.out.line('');
-      for (const l of renderVerify(v, ctx.out.colorLevel)) ctx.out.line(l);
+      for (const l of renderVerify(v, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
     }
   }
   // The runner reads workflow commands from both streams; stdout stays one JSON document with --json.

@@ -5,6 +5,7 @@ import { parseDuration } from '../../util/duration.js';
 import { EXIT } from '../../errors.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
 import { escapeText, jsonText, terminalSafe } from '../../render/escape.js';
+import { terminalRows, wrapLine } from '../../render/table.js';
 import { resolveTargets, verifyDeps } from './verify.js';
 
 export const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
@@ -39,12 +40,16 @@ export async function watchView(ctx: Context, intervalMs: number): Promise<{ onR
     if (live && spinner) {
       spinner.stop();
       if (drawn) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
-      const lines = round.results.flatMap((v) => renderVerify(v, ctx.out.colorLevel));
-      const changed = round.changes.length && round.n > 1 ? [`changed: ${round.changes.map((c) => escapeText(`${c.what} ${c.from ?? '—'} → ${c.to}`)).join('; ')}`] : [];
+      // Laid out for the terminal's width now (it may have been resized), and measured as the
+      // terminal shows it: a line wider than the terminal (one unbreakable token) takes several
+      // rows, and the next redraw must clear exactly the rows this one took — no stale copy.
+      const columns = process.stdout.columns || ctx.out.columns;
+      const lines = round.results.flatMap((v) => renderVerify(v, ctx.out.colorLevel, columns));
+      const changed = round.changes.length && round.n > 1 ? wrapLine(`changed: ${round.changes.map((c) => escapeText(`${c.what} ${c.from ?? '—'} → ${c.to}`)).join('; ')}`, columns, '  ') : [];
       const all = [...lines, ...changed];
       // Written outside the output port (the cursor moves above must not be escaped): the same net.
       process.stdout.write(terminalSafe(all.join('\n'), ctx.out.colorLevel > 0) + '\n');
-      drawn = all.length;
+      drawn = all.reduce((n, l) => n + terminalRows(terminalSafe(l, ctx.out.colorLevel > 0), columns), 0);
       if (!round.done) {
         spinner.text = `round ${round.n}, ${fmt(round.elapsedMs)} elapsed — next check in ${fmt(intervalMs)} (Ctrl-C to stop)`;
         spinner.start();
