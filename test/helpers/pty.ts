@@ -16,8 +16,8 @@ export interface PtyOptions {
   cols: number;
   rows?: number;
   env?: NodeJS.ProcessEnv;
-  /** Typed into the terminal: each `write` once the output so far matches `after`. */
-  input?: Array<{ after: RegExp; write: string }>;
+  /** Typed into the terminal: each `write` once the output so far matches `after` (and `delayMs` more passed). */
+  input?: Array<{ after: RegExp; write: string; delayMs?: number }>;
   timeoutMs?: number;
 }
 
@@ -34,15 +34,20 @@ export function runPty(args: string[], opt: PtyOptions): Promise<PtyResult> {
     });
     let out = '';
     const steps = [...(opt.input ?? [])];
+    let waiting = false;
     const feed = () => {
-      while (steps.length && steps[0]!.after.test(out)) child.stdin.write(steps.shift()!.write);
+      if (waiting || !steps.length || !steps[0]!.after.test(out)) return;
+      waiting = true;
+      setTimeout(() => { waiting = false; if (steps.length) child.stdin.write(steps.shift()!.write); feed(); }, steps[0]!.delayMs ?? 0);
     };
+    const poll = setInterval(feed, 100);
     // Never leave a runaway child behind: kill the whole session if it outlives the test.
     const guard = setTimeout(() => child.kill('SIGKILL'), opt.timeoutMs ?? 30_000);
     child.stdout.on('data', (x) => { out += x; if (out.length > 2_000_000) child.kill('SIGKILL'); feed(); });
     child.stderr.on('data', (x) => { out += x; });
     child.on('close', (c) => {
       clearTimeout(guard);
+      clearInterval(poll);
       if (out.includes(NET_GUARD_MARKER)) throw new Error(`mailsetup ${args.join(' ')} tried to leave loopback:\n${out}`);
       resolve({ code: c, out });
     });

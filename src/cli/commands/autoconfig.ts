@@ -64,7 +64,10 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   } else {
     if (options.dryRun) { doc.dryRun = true; return finish(EXIT.OK); }
     if (!(await confirm(`Apply ${changes.length} change${changes.length === 1 ? '' : 's'} to ${planned.zone.name} at ${HOST_LABEL[hostId]}?`, { yes: !!options.yes, what: `writing ${changes.length} DNS change(s)` }))) {
-      throw new MailsetupError('CONFIRMATION_REQUIRED', 'not confirmed; nothing was written', { hint: 'Answer y, or pass --yes.' });
+      // Answering no is a choice, not an error: said plainly, with the refusal status (64).
+      if (ctx.out.json) throw new MailsetupError('CONFIRMATION_REQUIRED', 'not confirmed; nothing was written', { hint: 'Answer y, or pass --yes.' });
+      ctx.out.warn('Nothing was written.');
+      return EXIT.USAGE;
     }
     const result = await applyAutoconfig(planned, { store, writer, dns: ctx.dns, authoritative: ctx.authoritative, resolver, waitMs: 60_000 });
     Object.assign(doc, applyDocument(result.report));

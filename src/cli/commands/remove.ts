@@ -16,7 +16,10 @@ export async function removeCommand(args: string[], options: Record<string, unkn
   const keep = !!options.keepProvider;
   const what = keep ? `Forget ${key} (the ${entry.provider} identity is kept)` : `Delete ${key} at ${entry.provider} and forget it`;
   if (!(await confirm(`${what}? DNS records are not touched.`, { yes: !!options.yes, what: `removing ${key}` }))) {
-    throw new MailsetupError('CONFIRMATION_REQUIRED', `removing ${key} was not confirmed; nothing was changed`, { hint: 'Answer y, or pass --yes.' });
+    // Answering no is a choice, not an error: said plainly, with the refusal status (64).
+    if (ctx.out.json) throw new MailsetupError('CONFIRMATION_REQUIRED', `removing ${key} was not confirmed; nothing was changed`, { hint: 'Answer y, or pass --yes.' });
+    ctx.out.warn('Nothing was written.');
+    return EXIT.USAGE;
   }
   let provider = null;
   if (!keep) {
