@@ -31,6 +31,11 @@ export interface Output {
    * copy is left whole for the terminal to soft-wrap, since a hard break would split the command.
    */
   line(text?: string): void;
+  /**
+   * The command's result line (the verdict): printed even with --quiet, which prints errors and
+   * this, nothing else (DESIGN.md). Human stream, or stderr when `toStderr`.
+   */
+  result(text: string, toStderr?: boolean): void;
   /** Progress or advice for humans: always stderr, dropped when quiet. */
   note(text: string): void;
   /** A warning: stderr, even when quiet. */
@@ -73,6 +78,7 @@ export function createOutput(opts: OutputOptions): Output {
     interactive,
     columns,
     line(text = '') { if (!opts.quiet) human.write(safe(text)); },
+    result(text, toStderr = false) { (toStderr ? stderr : human).write(safe(text)); },
     note(text) { if (!opts.quiet) stderr.write(safe(text)); },
     warn(text) { stderr.write(safe(text)); },
     debug(text) { if (opts.verbose) stderr.write(safe(text)); },

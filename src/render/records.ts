@@ -112,7 +112,7 @@ export function renderCsv(records: DnsRecord[], zone: string, host: RecordsHost)
  * The human table, fitted to the terminal (src/render/table.ts): boxed when every name and value
  * fits whole, else one block per record (`type name`, then the value) — never a name broken.
  */
-export async function renderRecordsTable(records: DnsRecord[], zone: string, host: RecordsHost, colorLevel: 0 | 1 | 2 | 3, columns = 100): Promise<string[]> {
+export async function renderRecordsParts(records: DnsRecord[], zone: string, host: RecordsHost, colorLevel: 0 | 1 | 2 | 3, columns = 100): Promise<{ advice: string[]; table: string[] }> {
   const { Chalk } = await import('chalk');
   const c = new Chalk({ level: colorLevel });
   const rows = records.map((r) => [
@@ -124,10 +124,19 @@ export async function renderRecordsTable(records: DnsRecord[], zone: string, hos
     { head: 'type', stack: 'title' }, { head: host === 'generic' ? 'name' : 'host', stack: 'title' }, { head: 'value', stack: 'body' },
     { head: 'priority' }, { head: 'purpose' },
   ], rows, { width: columns, colorLevel, border: colorLevel ? c.gray : undefined, bold: colorLevel ? c.bold : undefined });
-  const pitfalls = HOST_PITFALLS[host];
+  return { advice: recordsAdvice(zone, host, c, columns), table };
+}
+
+/** The host's pitfalls, said once above the records (dropped with --quiet; the table is the result). */
+function recordsAdvice(zone: string, host: RecordsHost, c: { bold: (s: string) => string; yellow: (s: string) => string }, columns: number): string[] {
   return [
     ...(host !== 'generic' ? wrapLine(c.bold(`For ${HOST_LABELS[host]} (zone ${escapeText(zone)}):`), columns) : []),
-    ...pitfalls.flatMap((p) => wrapLine(`${c.yellow('!')} ${p}`, columns, '  ')),
-    ...table,
+    ...HOST_PITFALLS[host].flatMap((p) => wrapLine(`${c.yellow('!')} ${p}`, columns, '  ')),
   ];
+}
+
+/** The pitfalls, then the table: what `records`, `add` and `demo` print. */
+export async function renderRecordsTable(records: DnsRecord[], zone: string, host: RecordsHost, colorLevel: 0 | 1 | 2 | 3, columns = 100): Promise<string[]> {
+  const { advice, table } = await renderRecordsParts(records, zone, host, colorLevel, columns);
+  return [...advice, ...table];
 }

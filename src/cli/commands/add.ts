@@ -51,11 +51,11 @@ async function detectDnsHost(domain: string, lookup: Lookup): Promise<ReturnType
 async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Promise<void> {
   const out = ctx.out;
   if (r.sender) {
-    out.line(`Registered the sender ${e(r.sender.email)} with ${providerLabel}: ${e(r.sender.status)}.`);
+    out.result(`Registered the sender ${e(r.sender.email)} with ${providerLabel}: ${e(r.sender.status)}.`);
     out.line('Next: open the verification email the provider sent to that address and follow its link.');
     return;
   }
-  out.line(`${r.adopted ? 'Adopted' : 'Registered'} ${e(r.domain)} with ${providerLabel}${r.entry.region ? ` (${e(r.entry.region)})` : ''}: ${e(r.entry.status)}.`);
+  out.result(`${r.adopted ? 'Adopted' : 'Registered'} ${e(r.domain)} with ${providerLabel}${r.entry.region ? ` (${e(r.entry.region)})` : ''}: ${e(r.entry.status)}.`);
   for (const n of r.notes) (n.kind === 'apex' ? out.warn : out.line)(noteText(n, r.domain));
   const host = await detectDnsHost(r.domain, ctx.dns.lookupVia(ctx.resolvers, true));
   const zone = organisationalDomain(r.domain);

@@ -104,7 +104,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   doc.providerCheck = rc.provider;
   if (!ctx.out.json) {
     ctx.out.line('');
-    for (const l of renderVerify(rc.verification, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
+    renderVerify(rc.verification, ctx.out.colorLevel, ctx.out.columns).forEach((l, k) => (k === 0 ? ctx.out.result(l) : ctx.out.line(l)));
     for (const l of providerLines(rc.provider)) ctx.out.line(l);
   }
   if (options.watch && !(rc.verification.allVerified && rc.provider.asked)) {

@@ -83,7 +83,7 @@ export async function demoCommand(_args: string[], _options: Record<string, unkn
       throw new MailsetupError('VERIFICATION_FAILED', `demo: ${DOMAIN} did not verify (${outcome.last[0]?.status ?? 'no result'})`, { hint: 'This is a bug in mailsetup: the demo is also its self-test. Please report it with --verbose output.' });
     }
     out.line('');
-    for (const l of wrapLine(`✔ ${DOMAIN} verified: every record served by the authoritative server, and the provider agrees — in ${fmt(Date.now() - started)}.`, out.columns)) out.line(l);
+    for (const l of wrapLine(`✔ ${DOMAIN} verified: every record served by the authoritative server, and the provider agrees — in ${fmt(Date.now() - started)}.`, out.columns)) out.result(l);
     out.line(`Next, for real: mailsetup add mail.<your-domain> --provider ses|sendgrid|mailgun|resend  (DKIM tokens here were issued under ${SANDBOX_DKIM_ZONE}).`);
     return EXIT.OK;
   } finally {

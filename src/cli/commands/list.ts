@@ -26,7 +26,8 @@ export async function listCommand(_args: string[], options: Record<string, unkno
   const rows = domains.map((d) => [e(d.domain), e(d.provider + (d.region ? ` (${d.region})` : '')), color[d.status](d.status), String(d.records), e(d.updatedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))]);
   const table = renderTable([{ head: 'domain', stack: 'title' }, { head: 'provider' }, { head: 'status', stack: 'title' }, { head: 'records' }, { head: 'updated' }], rows,
     { width: ctx.out.columns, colorLevel: ctx.out.colorLevel, border: ctx.out.colorLevel ? c.gray : undefined, bold: ctx.out.colorLevel ? c.bold : undefined });
-  for (const l of table) ctx.out.line(l);
+  // The table is the result: printed with --quiet too.
+  for (const l of table) ctx.out.result(l);
   ctx.out.note(`State file: ${ctx.store().path}`);
   return EXIT.OK;
 }

@@ -31,7 +31,7 @@ export async function removeCommand(args: string[], options: Record<string, unkn
   if (ctx.out.json) {
     ctx.out.document({ domain: key, removed: true, providerDeleted: result.providerDeleted, records: entry.records });
   } else {
-    ctx.out.line(`Removed ${e(key)}${result.providerDeleted ? ` and its ${e(entry.provider)} identity` : ` (the ${e(entry.provider)} identity was kept)`}.`);
+    ctx.out.result(`Removed ${e(key)}${result.providerDeleted ? ` and its ${e(entry.provider)} identity` : ` (the ${e(entry.provider)} identity was kept)`}.`);
     if (entry.records.length > 0) {
       ctx.out.line('DNS was not changed. These records served it and can now be deleted at your DNS host:');
       for (const r of entry.records) ctx.out.line(`  ${e(r.type).padEnd(5)} ${e(r.name)}  ${r.type === 'MX' ? `${r.priority} ` : ''}${e(r.value)}`);

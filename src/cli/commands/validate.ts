@@ -27,7 +27,8 @@ export async function validateCommand(args: string[], options: Record<string, un
     const { unreachable: _u, ...doc } = report;
     ctx.out.document(doc);
   } else {
-    for (const line of renderValidate(report, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(line);
+    // --quiet keeps the verdict line (the result); everything else is dropped.
+    for (const line of renderValidate(report, ctx.out.colorLevel, ctx.out.columns)) (line.startsWith('Verdict:') ? ctx.out.result(line) : ctx.out.line(line));
   }
   // With --ip the question asked is the SPF result, and DNS trouble is its answer (temperror), not exit 69.
   if (report.unreachable && !report.spf) {

@@ -54,7 +54,8 @@ export async function verifyCommand(args: string[], options: Record<string, unkn
   } else {
     for (const [i, v] of results.entries()) {
       if (i > 0) ctx.out.line('');
-      for (const l of renderVerify(v, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
+      // The first line (domain, status, provider) is the result: kept with --quiet.
+      renderVerify(v, ctx.out.colorLevel, ctx.out.columns).forEach((l, k) => (k === 0 ? ctx.out.result(l) : ctx.out.line(l)));
     }
   }
   // The runner reads workflow commands from both streams; stdout stays one JSON document with --json.

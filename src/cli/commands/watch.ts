@@ -82,14 +82,14 @@ export async function watchCommand(args: string[], options: Record<string, unkno
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
   if (outcome.reason === 'verified') {
-    ctx.out.note(`All verified for ${domains.join(', ')}.`);
+    ctx.out.result(`All verified for ${domains.join(', ')}.`, true);
     return EXIT.OK;
   }
   if (outcome.reason === 'interrupted') {
     ctx.out.note('Stopped; the last state is saved.');
     return 130;
   }
-  ctx.out.note(`Timed out after ${fmt(timeoutMs)}; not everything is verified yet.`);
+  ctx.out.result(`Timed out after ${fmt(timeoutMs)}; not everything is verified yet.`, true);
   // With or without --exit-code: `watch && deploy` must never deploy early. 1 pending, 2 failed,
   // 69 could not check.
   const code = verifyExitCode(outcome.last);
