@@ -18,13 +18,26 @@ export function sayAborted(stream: NodeJS.WritableStream & { isTTY?: boolean } =
   stream.write(`${stream.isTTY ? '\n' : ''}Aborted.\n`);
 }
 
+let claimed = 0;
+
+/**
+ * A command that stops cleanly on Ctrl-C itself (watch: ends its loop, saves, reports) claims the
+ * signal while it runs; call the returned function when done. (Counting SIGINT listeners would not
+ * do: signal-exit, used by ora and proper-lockfile, listens too.)
+ */
+export function claimInterrupt(): () => void {
+  claimed++;
+  let released = false;
+  return () => { if (!released) { released = true; claimed--; } };
+}
+
 /**
  * While a command runs: SIGINT (or SIGTERM) ends it with "Aborted" and 130, unless the command
- * listens for the signal itself (watch stops its loop and reports). Returns the uninstaller.
+ * claimed the signal (`claimInterrupt`). Returns the uninstaller.
  */
 export function abortOnInterrupt(): () => void {
-  const handler = (signal: NodeJS.Signals) => {
-    if (process.listenerCount(signal) > 1) return; // the command handles it
+  const handler = () => {
+    if (claimed > 0) return; // the command handles it
     sayAborted();
     process.exit(INTERRUPTED_EXIT);
   };

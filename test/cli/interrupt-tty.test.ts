@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { plainLines, runPty, SCRIPT } from '../helpers/pty.js';
 import { requireProgram } from '../helpers/programs.js';
+import { runCli } from '../helpers/cli.js';
 
 const ready = requireProgram(SCRIPT, 'script (util-linux)', 'util-linux');
 const D = 'mail.stop.test';
@@ -73,4 +74,15 @@ describe.runIf(ready)('Ctrl-C and "n" on a terminal', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(readFileSync(state, 'utf8')).toBe(original);
   }, 30_000);
+
+  it('a network step over a second shows a spinner with what it waits for, on a terminal only', async () => {
+    fresh();
+    const args = ['verify', D, '--no-provider', '--config', state, '--resolver', silentAddress, '--authoritative', silentAddress, '--timeout', '2s', '--exit-code'];
+    const r = await runPty(args, { cols: 80, env: { NO_COLOR: '1' } });
+    expect(r.code, r.out).toBe(69);
+    expect(r.out).toMatch(new RegExp(`[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] checking ${D.replace(/\./g, '\\.')} on the authoritative servers and resolvers`));
+    const piped = await runCli(args);
+    expect(piped.code).toBe(69);
+    expect(piped.stdout + piped.stderr).not.toMatch(/checking|[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]|\x1b\[/);
+  }, 40_000);
 });

@@ -95,14 +95,14 @@ export async function addCommand(args: string[], options: Record<string, unknown
   const region = options.region as string | undefined;
   const factory = await loadProvider(providerId);
   const provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(region ? { region } : {}), debug: (l) => ctx.out.debug(l) });
-  const result = await runAdd({
+  const result = await ctx.out.waitFor(`registering ${identity.email ?? identity.domain} with ${providerId} and reading its DNS`, runAdd({
     identity, provider: providerId, ...(dmarc ? { dmarc } : {}),
     ...(rua ? { dmarcRua: rua } : {}),
     register: {
       ...(region ? { region } : {}), ...(mailFrom ? { mailFrom: mailFrom.toLowerCase() } : {}), ...(dkim ? { dkim } : {}),
       ...(keySize ? { dkimKeySize: keySize as 1024 | 2048 } : {}), ...(options.inbound ? { inbound: true } : {}),
     },
-  }, { store: ctx.store(), provider, lookup: validateLookup(identity.domain, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }) });
+  }, { store: ctx.store(), provider, lookup: validateLookup(identity.domain, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }) }));
 
   if (ctx.out.json) {
     const { provider: p, providerId: id, region: reg, status, records } = result.entry;

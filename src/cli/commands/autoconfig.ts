@@ -49,7 +49,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   const hostId = await chooseHost(ctx, domain, options.dns as string | undefined);
   const resolver = ctx.dns.lookupVia(ctx.resolvers, true);
   const writer = await (await loadWriter(hostId))({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, debug: (l) => ctx.out.debug(l), lookup: resolver, authoritative: ctx.authoritative });
-  const planned = await planAutoconfig(domain, { store, writer, resolver, ttl });
+  const planned = await ctx.out.waitFor(`reading the zone of ${domain} at ${HOST_LABEL[hostId]}`, planAutoconfig(domain, { store, writer, resolver, ttl }));
   const changes = planChanges(planned.plan);
   const conflicts = planned.plan.entries.filter((e) => e.action === 'conflict').length;
   const doc: Record<string, unknown> = { domain, dnsHost: hostId, zone: planned.zone.name, ...planDocument(planned.plan) };
@@ -69,7 +69,8 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
       ctx.out.warn('Nothing was written.');
       return EXIT.USAGE;
     }
-    const result = await applyAutoconfig(planned, { store, writer, dns: ctx.dns, authoritative: ctx.authoritative, resolver, waitMs: 60_000 });
+    const result = await ctx.out.waitFor(`writing ${changes.length} change${changes.length === 1 ? '' : 's'} at ${HOST_LABEL[hostId]}, then waiting for the authoritative servers to serve them`,
+      applyAutoconfig(planned, { store, writer, dns: ctx.dns, authoritative: ctx.authoritative, resolver, waitMs: 60_000 }));
     Object.assign(doc, applyDocument(result.report));
     doc.serial = result.serial;
     if (!ctx.out.json) for (const l of renderApply(result.report, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
@@ -98,7 +99,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
         : `Not every authoritative server shows a new serial yet (${result.serial.servers.length ? `serial ${result.serial.after ?? '?'}` : 'servers unknown'}); verification may show records as missing for a while.`);
     }
   }
-  const rc = await recheck(domain, { wrote: changes.length > 0, noProvider: options.provider === false, env: ctx.env }, verifyDeps(ctx));
+  const rc = await ctx.out.waitFor(`checking ${domain} on the authoritative servers and resolvers`, recheck(domain, { wrote: changes.length > 0, noProvider: options.provider === false, env: ctx.env }, verifyDeps(ctx)));
   doc.verify = verifyDocument(rc.verification);
   doc.dnsStatus = rc.dnsStatus;
   doc.providerCheck = rc.provider;

@@ -27,7 +27,7 @@ export async function removeCommand(args: string[], options: Record<string, unkn
     const factory = await loadProvider(entry.provider as ProviderId);
     provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(entry.region ? { region: entry.region } : {}), debug: (l) => ctx.out.debug(l) });
   }
-  const result = await removeDomain(store, key, provider);
+  const result = await ctx.out.waitFor(provider ? `deleting ${key} at ${entry.provider}` : `forgetting ${key}`, removeDomain(store, key, provider));
   if (ctx.out.json) {
     ctx.out.document({ domain: key, removed: true, providerDeleted: result.providerDeleted, records: entry.records });
   } else {

@@ -20,8 +20,8 @@ export async function validateCommand(args: string[], options: Record<string, un
     throw new MailsetupError('USAGE', '--helo needs --ip: the HELO name is only used to evaluate SPF for a client address', { hint: 'Add --ip <address>, for example --ip 192.0.2.1 --helo mail.example.com.' });
   }
   ctx.out.debug(`resolvers: ${ctx.resolvers.join(', ')}${ctx.authoritative.length ? `; authoritative: ${ctx.authoritative.join(', ')}` : ''}`);
-  const report = await runValidate({ identity, selectors, ...(ip ? { ip } : {}), ...(helo !== undefined ? { helo } : {}) },
-    { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative });
+  const report = await ctx.out.waitFor(`checking SPF, DKIM, DMARC and MX of ${identity.domain}`, runValidate({ identity, selectors, ...(ip ? { ip } : {}), ...(helo !== undefined ? { helo } : {}) },
+    { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }));
   ctx.out.debug(`DNS questions: ${report.dns.questions} sent for ${report.dns.asked} asked`);
   if (ctx.out.json) {
     const { unreachable: _u, ...doc } = report;

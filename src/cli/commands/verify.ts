@@ -47,7 +47,7 @@ export async function verifyCommand(args: string[], options: Record<string, unkn
   const ctx = createContext(globals);
   const domains = await resolveTargets(ctx, args, !!options.all);
   const opts: VerifyOptions = { noProvider: options.provider === false, refresh: !!options.refresh };
-  const results = await runVerify(domains, opts, verifyDeps(ctx));
+  const results = await ctx.out.waitFor(`checking ${domains.length === 1 ? domains[0] : `${domains.length} domains`} on the authoritative servers and resolvers${opts.noProvider ? '' : ', and asking the provider'}`, runVerify(domains, opts, verifyDeps(ctx)));
   if (ctx.out.json) {
     const docs = results.map(verifyDocument);
     ctx.out.document(docs.length === 1 && args.length <= 1 && !options.all ? docs[0] : docs);

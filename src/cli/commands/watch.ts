@@ -4,6 +4,7 @@ import { renderVerify, verifyDocument } from '../../render/verify.js';
 import { parseDuration } from '../../util/duration.js';
 import { EXIT } from '../../errors.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
+import { claimInterrupt } from '../interrupt.js';
 import { escapeText, jsonText, terminalSafe } from '../../render/escape.js';
 import { terminalRows, wrapLine } from '../../render/table.js';
 import { resolveTargets, verifyDeps } from './verify.js';
@@ -29,7 +30,7 @@ export async function watchView(ctx: Context, intervalMs: number): Promise<{ onR
   let drawn = 0;
   if (live) {
     const { default: ora } = await import('ora');
-    spinner = ora({ text: 'checking…', stream: process.stdout, discardStdin: false });
+    spinner = ora({ text: 'checking…', stream: process.stdout, discardStdin: false, color: ctx.out.colorLevel > 0 ? 'cyan' : false });
   }
   const onRound = (round: Round): void => {
     if (ctx.out.json) {
@@ -73,6 +74,7 @@ export async function watchCommand(args: string[], options: Record<string, unkno
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
+  const release = claimInterrupt();
 
   const view = await watchView(ctx, intervalMs);
   const outcome = await runWatch(domains, { noProvider, refresh: false, intervalMs, timeoutMs }, verifyDeps(ctx), {
@@ -81,6 +83,7 @@ export async function watchCommand(args: string[], options: Record<string, unkno
   view.stop();
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
+  release();
   if (outcome.reason === 'verified') {
     ctx.out.result(`All verified for ${domains.join(', ')}.`, true);
     return EXIT.OK;
