@@ -1,5 +1,5 @@
 import { runWatch, type Round } from '../../core/watch.js';
-import { verifyExitCode } from '../../core/verify.js';
+import { runVerify, verifyExitCode } from '../../core/verify.js';
 import { renderVerify, verifyDocument } from '../../render/verify.js';
 import { parseDuration } from '../../util/duration.js';
 import { EXIT } from '../../errors.js';
@@ -7,7 +7,7 @@ import { createContext, type Context, type GlobalOptions } from '../context.js';
 import { claimInterrupt } from '../interrupt.js';
 import { escapeText, jsonText, terminalSafe } from '../../render/escape.js';
 import { terminalRows, wrapLine } from '../../render/table.js';
-import { resolveTargets, verifyDeps } from './verify.js';
+import { missingCredentials, resolveTargets, verifyDeps } from './verify.js';
 
 export const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   const t = setTimeout(done, ms);
@@ -70,6 +70,17 @@ export async function watchCommand(args: string[], options: Record<string, unkno
   const timeoutMs = parseDuration(String(options.timeout ?? '60m'), '--timeout');
   const domains = await resolveTargets(ctx, args, false);
   const noProvider = options.provider === false;
+  // No provider credentials: one DNS-only check shown, then the 77 naming --no-provider — watching
+  // for a verdict that can never come would only end in the timeout.
+  const noCredentials = await missingCredentials(ctx, domains, { noProvider, refresh: false });
+  if (noCredentials) {
+    const results = await ctx.out.waitFor(`checking ${domains.join(', ')} on the authoritative servers and resolvers`, runVerify(domains, { noProvider: true, refresh: false }, verifyDeps(ctx)));
+    for (const [i, v] of results.entries()) {
+      if (i > 0) ctx.out.line('');
+      renderVerify(v, ctx.out.colorLevel, ctx.out.columns).forEach((l, k) => (k === 0 ? ctx.out.result(l) : ctx.out.line(l)));
+    }
+    throw noCredentials;
+  }
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
