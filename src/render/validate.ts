@@ -7,7 +7,7 @@ import type { ValidateReport } from '../core/validate.js';
 import type { CheckResult, Finding } from '../model/finding.js';
 import { renderSpfEvaluation } from './spf-eval.js';
 import { escapeText as esc } from './escape.js';
-import { renderTable, wrapLines } from './table.js';
+import { renderTable } from './table.js';
 
 export const PROVIDER_NAMES: Record<string, string> = {
   ses: 'Amazon SES', sendgrid: 'SendGrid', mailgun: 'Mailgun', resend: 'Resend', google: 'Google Workspace',
@@ -98,5 +98,5 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
   if (report.providers.length > 0) {
     lines.push(`Sending provider (guessed from SPF includes and DKIM targets): ${report.providers.map((p) => PROVIDER_NAMES[p] ?? esc(p)).join(', ')}`);
   }
-  return wrapLines(lines, columns);
+  return lines;
 }
