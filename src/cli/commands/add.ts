@@ -1,4 +1,5 @@
 import { parseIdentity, organisationalDomain } from '../../model/domain-name.js';
+import { regionProblem } from '../../providers/regions.js';
 import { validateLookup } from '../../core/validate.js';
 import { runAdd, type AddNote, type AddResult, type DmarcChoice } from '../../core/add.js';
 import { loadProvider, parseProviderId } from '../../providers/index.js';
@@ -91,8 +92,11 @@ export async function addCommand(args: string[], options: Record<string, unknown
     throw new MailsetupError('USAGE', `--mail-from: "${mailFrom}" is not a single DNS label`, { hint: 'Give a label such as mail or bounce; it becomes <label>.<domain>.' });
   }
 
-  const ctx = createContext(globals);
   const region = options.region as string | undefined;
+  // A region the provider cannot have is bad usage, said now — not a provider error seconds later.
+  const badRegion = region === undefined ? null : regionProblem(providerId, region);
+  if (badRegion) throw badRegion;
+  const ctx = createContext(globals);
   const factory = await loadProvider(providerId);
   const provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(region ? { region } : {}), debug: (l) => ctx.out.debug(l) });
   const result = await ctx.out.waitFor(`registering ${identity.email ?? identity.domain} with ${providerId} and reading its DNS`, runAdd({
