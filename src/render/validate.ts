@@ -28,7 +28,8 @@ function verdictText(c: CheckResult): string {
   const w = count('warning');
   if (e) parts.push(`${e} error${e === 1 ? '' : 's'}`);
   if (w) parts.push(`${w} warning${w === 1 ? '' : 's'}`);
-  if (c.status === 'none') parts.push(c.findings[0] ? esc(c.findings[0].message) : 'nothing found');
+  // "Could not check" says so here; what was asked is named once, under Findings.
+  if (c.status === 'none') parts.push(c.findings[0] ? (/_(UNCHECKED|LOOKUP_FAILED)$/.test(c.findings[0].code) ? 'could not check (see Findings)' : esc(c.findings[0].message)) : 'nothing found');
   else if (!e && !w) parts.push('ok');
   return parts.join(' · ');
 }

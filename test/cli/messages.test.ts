@@ -35,3 +35,16 @@ describe('verify with a resolver that does not answer', () => {
     expect(doc.stage).toBe(null);
   });
 });
+
+describe('validate when nothing answers: "could not check" names each probe once', () => {
+  it('each probed DKIM name appears once, the table says "could not check"', async () => {
+    const r = await runCli(['validate', 'acme.test', '--resolver', '127.0.0.1:9', '--timeout', '300ms']);
+    expect(r.code).toBe(69);
+    for (const sel of ['google', 'selector1', 's2048', 'amazonses']) {
+      expect(r.stdout.match(new RegExp(`\\b${sel}\\b`, 'g')) ?? [], sel).toHaveLength(1);
+    }
+    expect(r.stdout).not.toContain('google._domainkey.acme.test');
+    expect(r.stdout).toMatch(/DKIM_UNCHECKED _domainkey\.acme\.test/);
+    expect(r.stdout).toMatch(/DKIM +│ none +│.*could not check/);
+  });
+});
