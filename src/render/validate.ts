@@ -8,6 +8,7 @@ import type { CheckResult, Finding } from '../model/finding.js';
 import { renderSpfEvaluation } from './spf-eval.js';
 import { escapeText as esc } from './escape.js';
 import { renderTable } from './table.js';
+import { showDomain } from './idn.js';
 
 export const PROVIDER_NAMES: Record<string, string> = {
   ses: 'Amazon SES', sendgrid: 'SendGrid', mailgun: 'Mailgun', resend: 'Resend', google: 'Google Workspace',
@@ -60,7 +61,7 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
   const statusColor = { pass: c.green, warn: c.yellow, fail: c.red, none: c.gray } as const;
   const sevMark = (f: Finding): string => (f.severity === 'error' ? c.red('✖ error  ') : f.severity === 'warning' ? c.yellow('▲ warning') : c.cyan('ℹ info   '));
   const lines: string[] = [];
-  lines.push(c.bold(`Mail authentication for ${esc(report.domain)}`) + (report.email ? c.gray(` (from ${esc(report.email)})`) : ''));
+  lines.push(c.bold(`Mail authentication for ${showDomain(report.domain)}`) + (report.email ? c.gray(` (from ${esc(report.email)})`) : ''));
   // Fitted to the terminal (src/render/table.ts): boxed, or one block per check when names are long.
   lines.push(...renderTable([{ head: 'check', stack: 'title' }, { head: 'status', stack: 'title' }, { head: 'name', stack: 'body' }, { head: 'verdict', stack: 'body' }],
     report.checks.map((check) => [check.check.toUpperCase(), statusColor[check.status](check.status), shownName(check), verdictText(check)]),

@@ -5,6 +5,7 @@ import { Chalk } from 'chalk';
 import type { CheckedRecord, DomainVerification, ResolverView } from '../core/verify.js';
 import { escapeClip, escapeText as e } from './escape.js';
 import { fitParts, wrapLines } from './table.js';
+import { showDomain } from './idn.js';
 
 const STAGE_TEXT: Record<string, string> = {
   delegation: 'waiting on delegation: the zone\'s nameservers do not answer for it',
@@ -42,7 +43,7 @@ export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3, c
   const mark = { verified: c.green('✔'), missing: c.yellow('…'), invalid: c.red('✖'), unknown: c.gray('?') } as const;
   const lines: string[] = [];
   const prov = v.providerStatus === 'unchecked' ? 'not asked' : v.providerStatus;
-  lines.push(`${c.bold(e(v.domain))}  ${color[v.status](v.status)}  ${c.gray(`(provider ${e(v.provider)}: ${e(prov)}${v.providerAction ? `; ${e(v.providerAction)}` : ''})`)}`);
+  lines.push(`${c.bold(showDomain(v.domain))}  ${color[v.status](v.status)}  ${c.gray(`(provider ${e(v.provider)}: ${e(prov)}${v.providerAction ? `; ${e(v.providerAction)}` : ''})`)}`);
   if (v.stage) lines.push(`  ${STAGE_TEXT[v.stage]}`);
   for (const r of v.records) {
     const seen = agreement(r);

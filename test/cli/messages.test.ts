@@ -48,3 +48,12 @@ describe('validate when nothing answers: "could not check" names each probe once
     expect(r.stdout).toMatch(/DKIM +│ none +│.*could not check/);
   });
 });
+
+describe('IDNs', () => {
+  it('titled as the U-label with the A-label beside it', async () => {
+    const r = await runCli(['validate', 'bücher.example', '--resolver', '127.0.0.1:9', '--timeout', '200ms']);
+    expect(r.stdout.split('\n')[0]).toBe('Mail authentication for bücher.example (xn--bcher-kva.example)');
+    const j = await runCli(['validate', 'bücher.example', '--json', '--resolver', '127.0.0.1:9', '--timeout', '200ms']);
+    expect(parseJson(j).domain).toBe('xn--bcher-kva.example'); // JSON keeps the name DNS holds
+  });
+});

@@ -72,3 +72,12 @@ describe('renderTable', () => {
     expect(out.every((l) => displayWidth(l) <= 80)).toBe(true);
   });
 });
+
+describe('showDomain', () => {
+  it('U-label with the A-label beside; ASCII names unchanged; escaped', async () => {
+    const { showDomain } = await import('../../src/render/idn.js');
+    expect(showDomain('xn--bcher-kva.example')).toBe('bücher.example (xn--bcher-kva.example)');
+    expect(showDomain('mail.acme.test')).toBe('mail.acme.test');
+    expect(showDomain('a\x1b.test')).toBe('a\\x1b.test');
+  });
+});

@@ -1,4 +1,5 @@
 import { parseIdentity, organisationalDomain } from '../../model/domain-name.js';
+import { showDomain } from '../../render/idn.js';
 import { regionProblem } from '../../providers/regions.js';
 import { validateLookup } from '../../core/validate.js';
 import { runAdd, type AddNote, type AddResult, type DmarcChoice } from '../../core/add.js';
@@ -56,7 +57,7 @@ async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Pr
     out.line('Next: open the verification email the provider sent to that address and follow its link.');
     return;
   }
-  out.result(`${r.adopted ? 'Adopted' : 'Registered'} ${e(r.domain)} with ${providerLabel}${r.entry.region ? ` (${e(r.entry.region)})` : ''}: ${e(r.entry.status)}.`);
+  out.result(`${r.adopted ? 'Adopted' : 'Registered'} ${showDomain(r.domain)} with ${providerLabel}${r.entry.region ? ` (${e(r.entry.region)})` : ''}: ${e(r.entry.status)}.`);
   for (const n of r.notes) (n.kind === 'apex' ? out.warn : out.line)(noteText(n, r.domain));
   const host = await detectDnsHost(r.domain, ctx.dns.lookupVia(ctx.resolvers, true));
   const zone = organisationalDomain(r.domain);
