@@ -36,6 +36,10 @@ export function renderPlan(plan: Plan, hostLabel: string, zone: string, colorLev
     if (e.action === 'update' && e.change?.kind === 'update') {
       lines.push(...fit(sign.update, e.change.from, columns));
       lines.push(`${' '.repeat(12)}${c.gray('→')} ${escapeClip(e.change.to.value, 70)}`);
+    } else if (e.action === 'unchanged' && e.existing && e.existing.value.replace(/\s+/g, '') !== e.record.value.replace(/\s+/g, '')) {
+      // Unchanged because the zone's own record covers the proposal: show what the zone holds.
+      lines.push(...fit(sign.unchanged, e.existing, columns));
+      lines.push(`${' '.repeat(12)}${c.gray('(the zone holds this; proposed:')} ${escapeClip(e.record.value, 70)}${c.gray(')')}`);
     } else {
       lines.push(...fit(sign[e.action], e.action === 'create' && e.change?.kind === 'create' ? e.change.record : e.record, columns));
     }

@@ -47,12 +47,19 @@ export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3, c
   if (v.stage) lines.push(`  ${STAGE_TEXT[v.stage]}`);
   for (const r of v.records) {
     const seen = agreement(r);
-    const shown = r.type === 'MX' ? `${r.priority} ${e(r.value)}` : escapeClip(r.value, 60);
+    // Verified by a record other than the proposal (the owner's p=reject, a merged SPF): show what
+    // the zone holds, and the proposal under it — never the proposal as if it were published.
+    const held = r.status === 'verified' && r.type === 'TXT' && r.found.length === 1 && r.found[0]!.replace(/\s+/g, '') !== r.value.replace(/\s+/g, '') ? r.found[0]! : null;
+    const shown = r.type === 'MX' ? `${r.priority} ${e(r.value)}` : escapeClip(held ?? r.value, 60);
     // One line when it fits; else `type name`, then `→ value`, then the status, each whole.
     lines.push(...fitParts([
       `  ${mark[r.status]} ${r.type.padEnd(5)} ${e(r.name)}${r.required ? '' : c.gray(' (optional)')}`, `${c.gray('→')} ${shown}`,
       `${color[r.status](r.status)}${r.code ? ` ${c.bold(r.code)}` : ''}${seen ? c.gray(`  propagated ${seen}`) : ''}`,
     ], columns, '      '));
+    if (held) {
+      lines.push(`      ${c.gray('the zone holds this; proposed:')} ${escapeClip(r.value, 60)}`);
+      if (r.detail) lines.push(`      ${e(r.detail)}`);
+    }
     if (r.detail && r.status !== 'verified') lines.push(`      ${e(r.detail)}`);
     else if (r.code === 'STALE_CACHE' && r.detail) lines.push(`      ${e(r.detail)}`);
     if (r.found.length && r.status !== 'verified') lines.push(`      ${c.gray('found:')} ${r.found.map(e).join(' | ')}`);
