@@ -1,4 +1,5 @@
 import { parseIdentity, parseSmtpIdentity } from '../../model/domain-name.js';
+import { wrapLines } from '../../render/table.js';
 import { runValidate, validateExitCode } from '../../core/validate.js';
 import { renderValidate } from '../../render/validate.js';
 import { MailsetupError, EXIT } from '../../errors.js';
@@ -28,7 +29,10 @@ export async function validateCommand(args: string[], options: Record<string, un
     ctx.out.document(doc);
   } else {
     // --quiet keeps the verdict line (the result); everything else is dropped.
-    for (const line of renderValidate(report, ctx.out.colorLevel, ctx.out.columns)) (line.startsWith('Verdict:') ? ctx.out.result(line) : ctx.out.line(line));
+    // The table always fits; on a terminal the prose (findings, SPF trace) is wrapped at spaces too.
+    // Piped, prose lines stay whole, one finding per line, for grep and scripts.
+    const lines = renderValidate(report, ctx.out.colorLevel, ctx.out.columns);
+    for (const line of ctx.out.interactive ? wrapLines(lines, ctx.out.columns) : lines) (line.startsWith('Verdict:') ? ctx.out.result(line) : ctx.out.line(line));
   }
   // With --ip the question asked is the SPF result, and DNS trouble is its answer (temperror), not exit 69.
   if (report.unreachable && !report.spf) {
