@@ -6,6 +6,7 @@ import { DnsEngine } from '../dns/engine.js';
 import { systemResolvers } from '../dns/system.js';
 import { createOutput, type Output } from '../render/output.js';
 import { openStateStore, type StateStore } from '../state/store.js';
+import { dnsLine, traceApiCalls } from './verbose.js';
 
 export interface GlobalOptions {
   config?: string;
@@ -39,13 +40,15 @@ export interface Context {
 export function createContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process.env): Context {
   const out = createOutput({ json: !!g.json, quiet: !!g.quiet, verbose: !!g.verbose, color: g.color === false ? false : undefined, env });
   const timeoutMs = g.timeout ?? 2500;
+  // --verbose: every DNS question and every API call on stderr (src/cli/verbose.ts).
+  if (g.verbose) traceApiCalls((l) => out.debug(l));
   const resolvers = g.resolver && g.resolver.length > 0 ? g.resolver : systemResolvers();
   let store: StateStore | undefined;
   return {
     out,
     apiTimeoutMs: g.timeout ?? 30_000,
     store: () => (store ??= openStateStore({ flag: g.config, env, cwd: process.cwd() })),
-    dns: new DnsEngine({ timeoutMs, retries: 1, concurrency: 16 }),
+    dns: new DnsEngine({ timeoutMs, retries: 1, concurrency: 16, ...(g.verbose ? { observer: (q) => out.debug(dnsLine(q)) } : {}) }),
     resolvers,
     resolversGiven: !!(g.resolver && g.resolver.length > 0),
     authoritative: g.authoritative ?? [],

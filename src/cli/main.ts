@@ -11,6 +11,7 @@ import { parseDuration } from '../util/duration.js';
 import { createOutput } from '../render/output.js';
 import { renderError } from '../render/error.js';
 import type { GlobalOptions } from './context.js';
+import { abortOnInterrupt, Interrupted, INTERRUPTED_EXIT, sayAborted } from './interrupt.js';
 
 export const VERSION = '0.1.0';
 
@@ -313,10 +314,15 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   const quietErrors = { writeErr: (s: string) => { captured.push(s); }, outputError: (s: string) => { captured.push(s); } };
   program.configureOutput(quietErrors);
   program.commands.forEach((c) => c.configureOutput(quietErrors));
+  const uninstall = abortOnInterrupt();
   try {
     await program.parseAsync(argv);
     return result.exitCode;
   } catch (err) {
+    if (err instanceof Interrupted) {
+      sayAborted();
+      return INTERRUPTED_EXIT;
+    }
     const out = createOutput({ json: wantsJson, quiet: false, verbose: argv.includes('--verbose') || argv.includes('-v'), color: undefined });
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
@@ -335,5 +341,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       }), out);
     }
     return renderError(err, out);
+  } finally {
+    uninstall();
   }
 }

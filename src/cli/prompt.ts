@@ -1,9 +1,11 @@
 /**
  * The confirmation port. Without a terminal on both ends there is nobody to ask: the caller must
- * have passed --yes, or gets CONFIRMATION_REQUIRED (exit 64) and nothing is changed.
+ * have passed --yes, or gets CONFIRMATION_REQUIRED (exit 64) and nothing is changed. Ctrl-C at the
+ * question throws `Interrupted` (main prints "Aborted", exit 130).
  */
 import { MailsetupError } from '../errors.js';
 import { escapeText } from '../render/escape.js';
+import { Interrupted } from './interrupt.js';
 
 export async function confirm(question: string, opts: { yes: boolean; what: string }): Promise<boolean> {
   if (opts.yes) return true;
@@ -12,13 +14,19 @@ export async function confirm(question: string, opts: { yes: boolean; what: stri
       hint: 'Run it again with --yes to confirm.',
     });
   }
-  const { createInterface } = await import('node:readline/promises');
+  const { createInterface } = await import('node:readline');
   const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
+  return new Promise<boolean>((resolve, reject) => {
+    let settled = false;
+    // Ctrl-C: readline holds the terminal in raw mode, so it arrives here, not as a signal.
+    rl.on('SIGINT', () => { settled = true; rl.close(); reject(new Interrupted()); });
+    // Ctrl-D (end of input) is no answer: not confirmed.
+    rl.on('close', () => { if (!settled) { settled = true; process.stderr.write('\n'); resolve(false); } });
     // The question names zones read from DNS: escaped like every other line.
-    const answer = await rl.question(`${escapeText(question)} [y/N] `);
-    return /^y(es)?$/i.test(answer.trim());
-  } finally {
-    rl.close();
-  }
+    rl.question(`${escapeText(question)} [y/N] `, (answer) => {
+      settled = true;
+      rl.close();
+      resolve(/^y(es)?$/i.test(answer.trim()));
+    });
+  });
 }

@@ -122,6 +122,8 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
   // Truth: the zone's authoritative servers, asked without recursion.
   let zone: string | null = null;
   let servers = deps.authoritative;
+  /** The resolver itself gave no answer (timeout, unreachable): "could not reach", never a delegation problem. */
+  let resolverDown = false;
   try {
     if (servers.length === 0) {
       const set = await discoverAuthoritative(domain, resolverLookup);
@@ -132,6 +134,7 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
     }
   } catch (e) {
     if (!(e instanceof MailsetupError)) throw e;
+    resolverDown = e.code === 'DNS_UNAVAILABLE' && / answered (timeout|error) for /.test(e.message);
     notes.push(e.message);
   }
   // Misplacement checks and CNAME targets the zone's servers do not serve go through this lookup,
@@ -142,6 +145,13 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
   const zoneName = zone ?? domain.split('.').slice(-2).join('.');
 
   const checked: CheckedRecord[] = await Promise.all(records.map(async (r) => {
+    if (!authLookup && resolverDown) {
+      return {
+        ...r, status: 'unknown' as const, code: null, found: [], resolvers: {}, staleFor: {},
+        detail: `Could not reach the resolver (${deps.resolvers.join(', ')}): no answer, so the zone's servers could not be looked up.`,
+        hint: 'Check the network, or pass a reachable --resolver (or the zone\'s servers with --authoritative).',
+      };
+    }
     if (!authLookup) {
       return { ...r, status: 'unknown' as const, code: null, found: [], detail: 'The zone\'s authoritative servers could not be found.', hint: 'Check the delegation (NS records at the registrar).', resolvers: {}, staleFor: {} };
     }
@@ -215,7 +225,8 @@ export async function verifyDomain(domain: string, entry: DomainState, opts: Ver
   }
   let stage: Stage = null;
   if (status === 'pending' || status === 'unknown') {
-    if (!authLookup || checked.some((r) => r.required && lame.has(r))) stage = 'delegation';
+    if (resolverDown && !authLookup) stage = null; // nothing is known about the delegation
+    else if (!authLookup || checked.some((r) => r.required && lame.has(r))) stage = 'delegation';
     else if (checked.some((r) => r.required && r.status === 'missing')) stage = 'authoritative';
     else if (checked.some((r) => Object.values(r.resolvers).some((v) => v === 'stale' || v === 'missing'))) stage = 'propagation';
     else if (!opts.noProvider && providerStatus !== 'verified') stage = 'provider';

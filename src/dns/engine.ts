@@ -19,6 +19,21 @@ export interface DnsEngineOptions {
   timeoutMs?: number;
   retries?: number;
   concurrency?: number;
+  /** Told of every question that goes to the wire (not memo hits), for `--verbose`; it changes nothing. */
+  observer?: (q: DnsQuestionEvent) => void;
+}
+
+/** One question asked on the wire: where, what, how it ended and how long it took. */
+export interface DnsQuestionEvent {
+  server: string;
+  name: string;
+  type: RRType;
+  recursion: boolean;
+  outcome: DnsAnswer['outcome'];
+  records: number;
+  ms: number;
+  /** Not sent: the server has not answered anything in this run. */
+  skipped: boolean;
 }
 
 export class DnsEngine {
@@ -27,6 +42,7 @@ export class DnsEngine {
   private readonly alive = new Set<string>();
   private readonly down = new Set<string>();
   private readonly limit: ReturnType<typeof createLimiter>;
+  private readonly observer: ((q: DnsQuestionEvent) => void) | undefined;
   readonly timeoutMs: number;
   readonly retries: number;
   /** Questions that went to the wire (one per distinct key). */
@@ -38,6 +54,14 @@ export class DnsEngine {
     this.timeoutMs = options.timeoutMs ?? 2500;
     this.retries = options.retries ?? 1;
     this.limit = createLimiter(options.concurrency ?? 16);
+    this.observer = options.observer;
+  }
+
+  private tell(server: string, a: DnsAnswer, recursion: boolean, started: number, skipped: boolean): void {
+    if (!this.observer) return;
+    try {
+      this.observer({ server, name: a.name, type: a.type, recursion, outcome: a.outcome, records: a.records.length, ms: Date.now() - started, skipped });
+    } catch { /* an observer never changes an answer */ }
   }
 
   ask(server: string, name: string, type: RRType, recursion: boolean): Promise<DnsAnswer> {
@@ -48,14 +72,18 @@ export class DnsEngine {
     if (!pending) {
       this.sent++;
       const answer = this.limit(async () => {
+        const started = Date.now();
         if (this.down.has(server) && !this.alive.has(server)) {
-          return {
+          const skipped: DnsAnswer = {
             name: qname, type, server, outcome: 'timeout' as const, aa: false, records: [], cnames: [], negativeTtl: null,
             error: `not asked: ${server} has not answered any question in this run`,
           };
+          this.tell(server, skipped, recursion, started, true);
+          return skipped;
         }
         const a = await query(server, qname, type, { recursion, timeoutMs: this.timeoutMs, retries: this.retries });
         if (a.outcome === 'timeout') this.down.add(server); else this.alive.add(server);
+        this.tell(server, a, recursion, started, false);
         return a;
       });
       pending = { name: qname, type, answer };

@@ -36,6 +36,14 @@ export function parseDomain(input: string): string {
   const raw = input.trim() === input ? input : '';
   if (raw === '') throw invalid(input, input === '' ? 'it is empty' : 'it has surrounding spaces');
   if (/\s/.test(raw)) throw invalid(input, 'it contains a space');
+  // What people paste instead of a domain: a URL, a host:port, a path. Said as such, with the name to give.
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) {
+    let host = '';
+    try { host = new URL(raw).hostname; } catch { /* no host to suggest */ }
+    throw invalid(input, 'it is a URL, not a domain name', host ? `Give just the host name: ${host}` : undefined);
+  }
+  if (/^[^:]+:\d+$/.test(raw)) throw invalid(input, 'it has a port', `Give the name without the port: ${raw.slice(0, raw.lastIndexOf(':'))}`);
+  if (raw.includes('/')) throw invalid(input, 'it contains a "/" (a path?)', `Give just the domain: ${raw.slice(0, raw.indexOf('/')) || 'example.com'}`);
   const bare = raw.endsWith('.') ? raw.slice(0, -1) : raw;
   if (bare === '') throw invalid(input, 'it is empty');
   if (isIP(bare) || isIP(bare.replace(/^\[|\]$/g, ''))) {
@@ -74,6 +82,11 @@ export function parseDomain(input: string): string {
 export function parseIdentity(input: string, opts: { smtp?: boolean } = {}): Identity {
   const at = input.lastIndexOf('@');
   if (at === -1) return { domain: parseDomain(input), localPart: null, email: null };
+  if (input.slice(at + 1).trim() === '') {
+    throw new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid email address: nothing after the "@"`, {
+      hint: 'Give an address such as you@example.com, or just the domain.',
+    });
+  }
   const local = input.slice(0, at) || 'postmaster';
   const domain = parseDomain(input.slice(at + 1));
   const octets = Buffer.byteLength(local, 'utf8');

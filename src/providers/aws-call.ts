@@ -4,7 +4,7 @@
  * built with `maxAttempts: 1`), a debug line per retry, and the adapter's MailsetupError at the end.
  */
 import type { MailsetupError } from '../errors.js';
-import { realSleep, withRetries } from './retry.js';
+import { realSleep, retryBudget, withRetries } from './retry.js';
 import type { Failure } from './retry.js';
 
 export interface AwsCallContext {
@@ -52,6 +52,7 @@ export function awsCaller(ctx: AwsCallContext, spec: AwsCallSpec): AwsCall {
     try {
       return await withRetries(attempt, {
         classify: spec.classify,
+        budgetMs: retryBudget(ctx.timeoutMs),
         sleep,
         onRetry: (n, waitMs, e) => {
           opts.onRetry?.();

@@ -5,7 +5,7 @@
  * adapter keeps its own failure class, messages and hints.
  */
 import { MailsetupError } from '../errors.js';
-import { withRetries } from './retry.js';
+import { retryBudget, withRetries } from './retry.js';
 import type { Failure } from './retry.js';
 import type { ProviderContext } from './types.js';
 
@@ -71,6 +71,7 @@ export function runWithRetries<T>(
 ): Promise<T> {
   return withRetries(op, {
     classify,
+    budgetMs: retryBudget(ctx.timeoutMs),
     ...(ctx.sleep ? { sleep: ctx.sleep } : {}),
     onRetry: (attempt, waitMs, error) => ctx.debug?.(`${label}: attempt ${attempt} failed (${error instanceof Error ? error.message : 'error'}), retrying in ${Math.round(waitMs)} ms`),
   }).catch((error: unknown) => { throw toError(error); });

@@ -3,10 +3,17 @@ import { Chalk } from 'chalk';
 import type { Plan, PlanEntry } from '../dns-hosts/plan.js';
 import type { ApplyReport, HostChange, HostRecord } from '../dns-hosts/types.js';
 import { escapeClip, escapeText as esc } from './escape.js';
+import { fitParts, wrapLines } from './table.js';
 
 // Names and values come from the DNS host's zone: escaped (and clipped after escaping).
-const show = (r: { type: string; name: string; value: string; priority: number | null }): string =>
-  `${esc(r.type).padEnd(5)} ${esc(r.name)}  ${r.type === 'MX' ? `${r.priority ?? 10} ` : ''}${escapeClip(r.value, 70)}`;
+const parts = (r: { type: string; name: string; value: string; priority: number | null }): [string, string] =>
+  [`${esc(r.type).padEnd(5)} ${esc(r.name)}`, `${r.type === 'MX' ? `${r.priority ?? 10} ` : ''}${escapeClip(r.value, 70)}`];
+const show = (r: { type: string; name: string; value: string; priority: number | null }): string => parts(r).join('  ');
+/** `lead type name  value` on one line when it fits `columns`, else the value on the next line, indented. */
+const fit = (lead: string, r: { type: string; name: string; value: string; priority: number | null }, columns: number, indent = ' '.repeat(12)): string[] => {
+  const [head, value] = parts(r);
+  return fitParts([`${lead} ${head}`, value], columns, indent);
+};
 
 export function planDocument(plan: Plan): Record<string, unknown> {
   return {
@@ -20,39 +27,44 @@ export function planDocument(plan: Plan): Record<string, unknown> {
   };
 }
 
-export function renderPlan(plan: Plan, hostLabel: string, zone: string, colorLevel: 0 | 1 | 2 | 3): string[] {
+/** `columns`: the terminal's width; a change that does not fit on one line puts its value on the next. */
+export function renderPlan(plan: Plan, hostLabel: string, zone: string, colorLevel: 0 | 1 | 2 | 3, columns = Number.POSITIVE_INFINITY): string[] {
   const c = new Chalk({ level: colorLevel });
   const sign: Record<PlanEntry['action'], string> = { create: c.green('+ create   '), update: c.yellow('~ update   '), unchanged: c.gray('= unchanged'), conflict: c.red('! conflict ') };
   const lines = [c.bold(`Plan for ${esc(hostLabel)}, zone ${esc(zone)}:`)];
   for (const e of plan.entries) {
     if (e.action === 'update' && e.change?.kind === 'update') {
-      lines.push(`${sign.update} ${show(e.change.from)}`);
+      lines.push(...fit(sign.update, e.change.from, columns));
       lines.push(`${' '.repeat(12)}${c.gray('→')} ${escapeClip(e.change.to.value, 70)}`);
+    } else if (e.action === 'unchanged' && e.existing && e.existing.value.replace(/\s+/g, '') !== e.record.value.replace(/\s+/g, '')) {
+      // Unchanged because the zone's own record covers the proposal: show what the zone holds.
+      lines.push(...fit(sign.unchanged, e.existing, columns));
+      lines.push(`${' '.repeat(12)}${c.gray('(the zone holds this; proposed:')} ${escapeClip(e.record.value, 70)}${c.gray(')')}`);
     } else {
-      lines.push(`${sign[e.action]} ${show(e.action === 'create' && e.change?.kind === 'create' ? e.change.record : e.record)}`);
+      lines.push(...fit(sign[e.action], e.action === 'create' && e.change?.kind === 'create' ? e.change.record : e.record, columns));
     }
     if (e.reason) lines.push(`${' '.repeat(12)}${c.gray(esc(e.reason))}`);
     if (e.fix) lines.push(`${' '.repeat(12)}${c.gray('fix:')} ${esc(e.fix)}`);
   }
   if (plan.untouched.length) {
     lines.push(c.gray(`Left alone (not mailsetup's): ${plan.untouched.length} record${plan.untouched.length === 1 ? '' : 's'} at these names`));
-    for (const h of plan.untouched) lines.push(c.gray(`  ${show(h)}`));
+    for (const h of plan.untouched) lines.push(...fit(' ', h, columns, '    ').map((l) => c.gray(l)));
   }
   const n = (a: PlanEntry['action']) => plan.entries.filter((e) => e.action === a).length;
   lines.push(`${n('create')} to create, ${n('update')} to update, ${n('unchanged')} unchanged, ${n('conflict')} conflict${n('conflict') === 1 ? '' : 's'}.`);
-  return lines;
+  return wrapLines(lines, columns);
 }
 
 const rec = (c: HostChange): HostRecord => (c.kind === 'create' ? c.record : c.to);
 
-export function renderApply(report: ApplyReport, colorLevel: 0 | 1 | 2 | 3): string[] {
+export function renderApply(report: ApplyReport, colorLevel: 0 | 1 | 2 | 3, columns = Number.POSITIVE_INFINITY): string[] {
   const c = new Chalk({ level: colorLevel });
   const lines: string[] = [];
-  for (const a of report.applied) lines.push(`${c.green('✔')} ${a.kind === 'create' ? 'created' : 'updated'} ${show(rec(a))}`);
+  for (const a of report.applied) lines.push(...fit(`${c.green('✔')} ${a.kind === 'create' ? 'created' : 'updated'}`, rec(a), columns, '    '));
   for (const x of report.conflicts) lines.push(`${c.red('!')} refused ${show(rec(x.change))}: ${esc(x.error.message)}`);
   if (report.failed) lines.push(`${c.red('✖')} failed  ${show(rec(report.failed.change))}: ${esc(report.failed.error.message)}`);
-  for (const s of report.skipped) lines.push(`${c.gray('·')} not attempted ${show(rec(s))}`);
-  return lines;
+  for (const s of report.skipped) lines.push(...fit(`${c.gray('·')} not attempted`, rec(s), columns, '    '));
+  return wrapLines(lines, columns);
 }
 
 /** An apply report as JSON: the records written or not, without the pins each change carries. */

@@ -5,6 +5,7 @@
 import type { DnsRecord } from '../model/record.js';
 import type { RecordsHost } from '../dns-hosts/detect.js';
 import { escapeText, zoneEscape } from './escape.js';
+import { renderTable, wrapLine } from './table.js';
 
 export type RecordsFormat = 'table' | 'json' | 'zone' | 'csv';
 export const RECORDS_FORMATS: readonly RecordsFormat[] = ['table', 'json', 'zone', 'csv'];
@@ -107,29 +108,35 @@ export function renderCsv(records: DnsRecord[], zone: string, host: RecordsHost)
   return lines;
 }
 
-/** The human table (cli-table3 is loaded only here, by the commands that print tables). */
-export async function renderRecordsTable(records: DnsRecord[], zone: string, host: RecordsHost, colorLevel: 0 | 1 | 2 | 3, columns = 100): Promise<string[]> {
-  const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
+/**
+ * The human table, fitted to the terminal (src/render/table.ts): boxed when every name and value
+ * fits whole, else one block per record (`type name`, then the value) — never a name broken.
+ */
+export async function renderRecordsParts(records: DnsRecord[], zone: string, host: RecordsHost, colorLevel: 0 | 1 | 2 | 3, columns = 100): Promise<{ advice: string[]; table: string[] }> {
+  const { Chalk } = await import('chalk');
   const c = new Chalk({ level: colorLevel });
-  const width = Math.max(70, Math.min(columns, 160));
-  const nameW = Math.floor((width - 30) * 0.35);
-  const valueW = width - 30 - nameW;
-  const table = new Table({
-    head: ['type', host === 'generic' ? 'name' : 'host', 'value', 'priority', 'purpose'],
-    colWidths: [7, nameW, valueW, 10, 13],
-    wordWrap: true,
-    wrapOnWordBoundary: false,
-    style: { head: colorLevel ? ['bold'] : [], border: colorLevel ? ['gray'] : [] },
-  });
-  for (const r of records) {
+  const rows = records.map((r) => [
     // Escaped before the table measures them, so column widths are those of what is shown.
-    table.push([escapeText(r.type), escapeText(hostName(r.name, zone, host)) || '(empty)', escapeText(hostValue(r, host)), r.priority === null ? '' : String(r.priority), r.purpose + (r.required ? '' : c.gray(' (optional)'))]);
-  }
-  const lines = table.toString().split('\n');
-  const pitfalls = HOST_PITFALLS[host];
+    escapeText(r.type), escapeText(hostName(r.name, zone, host)) || '(empty)', escapeText(hostValue(r, host)),
+    r.priority === null ? '' : String(r.priority), r.purpose + (r.required ? '' : c.gray(' (optional)')),
+  ]);
+  const table = renderTable([
+    { head: 'type', stack: 'title' }, { head: host === 'generic' ? 'name' : 'host', stack: 'title' }, { head: 'value', stack: 'body' },
+    { head: 'priority' }, { head: 'purpose' },
+  ], rows, { width: columns, colorLevel, border: colorLevel ? c.gray : undefined, bold: colorLevel ? c.bold : undefined });
+  return { advice: recordsAdvice(zone, host, c, columns), table };
+}
+
+/** The host's pitfalls, said once above the records (dropped with --quiet; the table is the result). */
+function recordsAdvice(zone: string, host: RecordsHost, c: { bold: (s: string) => string; yellow: (s: string) => string }, columns: number): string[] {
   return [
-    ...(host !== 'generic' ? [c.bold(`For ${HOST_LABELS[host]} (zone ${escapeText(zone)}):`)] : []),
-    ...pitfalls.map((p) => `${c.yellow('!')} ${p}`),
-    ...lines,
+    ...(host !== 'generic' ? wrapLine(c.bold(`For ${HOST_LABELS[host]} (zone ${escapeText(zone)}):`), columns) : []),
+    ...HOST_PITFALLS[host].flatMap((p) => wrapLine(`${c.yellow('!')} ${p}`, columns, '  ')),
   ];
+}
+
+/** The pitfalls, then the table: what `records`, `add` and `demo` print. */
+export async function renderRecordsTable(records: DnsRecord[], zone: string, host: RecordsHost, colorLevel: 0 | 1 | 2 | 3, columns = 100): Promise<string[]> {
+  const { advice, table } = await renderRecordsParts(records, zone, host, colorLevel, columns);
+  return [...advice, ...table];
 }

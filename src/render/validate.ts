@@ -3,11 +3,12 @@
  * One verdict line per check, then every finding with the name, the term and the fix.
  */
 import { Chalk } from 'chalk';
-import Table from 'cli-table3';
 import type { ValidateReport } from '../core/validate.js';
 import type { CheckResult, Finding } from '../model/finding.js';
 import { renderSpfEvaluation } from './spf-eval.js';
 import { escapeText as esc } from './escape.js';
+import { renderTable } from './table.js';
+import { showDomain } from './idn.js';
 
 export const PROVIDER_NAMES: Record<string, string> = {
   ses: 'Amazon SES', sendgrid: 'SendGrid', mailgun: 'Mailgun', resend: 'Resend', google: 'Google Workspace',
@@ -28,7 +29,8 @@ function verdictText(c: CheckResult): string {
   const w = count('warning');
   if (e) parts.push(`${e} error${e === 1 ? '' : 's'}`);
   if (w) parts.push(`${w} warning${w === 1 ? '' : 's'}`);
-  if (c.status === 'none') parts.push(c.findings[0] ? esc(c.findings[0].message) : 'nothing found');
+  // "Could not check" says so here; what was asked is named once, under Findings.
+  if (c.status === 'none') parts.push(c.findings[0] ? (/_(UNCHECKED|LOOKUP_FAILED)$/.test(c.findings[0].code) ? 'could not check (see Findings)' : esc(c.findings[0].message)) : 'nothing found');
   else if (!e && !w) parts.push('ok');
   return parts.join(' · ');
 }
@@ -59,21 +61,11 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
   const statusColor = { pass: c.green, warn: c.yellow, fail: c.red, none: c.gray } as const;
   const sevMark = (f: Finding): string => (f.severity === 'error' ? c.red('✖ error  ') : f.severity === 'warning' ? c.yellow('▲ warning') : c.cyan('ℹ info   '));
   const lines: string[] = [];
-  lines.push(c.bold(`Mail authentication for ${esc(report.domain)}`) + (report.email ? c.gray(` (from ${esc(report.email)})`) : ''));
-  const table = new Table({
-    head: ['check', 'status', 'name', 'verdict'],
-    style: { head: colorLevel ? ['bold'] : [], border: colorLevel ? ['gray'] : [] },
-    wordWrap: true,
-    // check and status are fixed; name and verdict share the rest of the terminal.
-    colWidths: (() => {
-      const rest = Math.max(50, Math.min(columns, 140) - 7 - 8 - 5);
-      return [7, 8, Math.floor(rest * 0.45), Math.ceil(rest * 0.55)];
-    })(),
-  });
-  for (const check of report.checks) {
-    table.push([check.check.toUpperCase(), statusColor[check.status](check.status), shownName(check), verdictText(check)]);
-  }
-  lines.push(...table.toString().split('\n'));
+  lines.push(c.bold(`Mail authentication for ${showDomain(report.domain)}`) + (report.email ? c.gray(` (from ${esc(report.email)})`) : ''));
+  // Fitted to the terminal (src/render/table.ts): boxed, or one block per check when names are long.
+  lines.push(...renderTable([{ head: 'check', stack: 'title' }, { head: 'status', stack: 'title' }, { head: 'name', stack: 'body' }, { head: 'verdict', stack: 'body' }],
+    report.checks.map((check) => [check.check.toUpperCase(), statusColor[check.status](check.status), shownName(check), verdictText(check)]),
+    { width: columns, colorLevel, border: colorLevel ? c.gray : undefined, bold: colorLevel ? c.bold : undefined }));
   const withRecords = report.checks.filter((ch) => ch.record !== null);
   if (withRecords.length > 0) {
     lines.push('', c.bold('Records found'));

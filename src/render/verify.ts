@@ -4,6 +4,8 @@
 import { Chalk } from 'chalk';
 import type { CheckedRecord, DomainVerification, ResolverView } from '../core/verify.js';
 import { escapeClip, escapeText as e } from './escape.js';
+import { fitParts, wrapLines } from './table.js';
+import { showDomain } from './idn.js';
 
 const STAGE_TEXT: Record<string, string> = {
   delegation: 'waiting on delegation: the zone\'s nameservers do not answer for it',
@@ -34,18 +36,30 @@ function agreement(r: CheckedRecord): string {
   return `${ok}/${views.length}`;
 }
 
-export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3): string[] {
+/** `columns`: the terminal's width; a record that does not fit on one line is laid out as a block. */
+export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3, columns = Number.POSITIVE_INFINITY): string[] {
   const c = new Chalk({ level: colorLevel });
   const color = { verified: c.green, pending: c.yellow, failed: c.red, unknown: c.gray, missing: c.yellow, invalid: c.red } as const;
   const mark = { verified: c.green('✔'), missing: c.yellow('…'), invalid: c.red('✖'), unknown: c.gray('?') } as const;
   const lines: string[] = [];
   const prov = v.providerStatus === 'unchecked' ? 'not asked' : v.providerStatus;
-  lines.push(`${c.bold(e(v.domain))}  ${color[v.status](v.status)}  ${c.gray(`(provider ${e(v.provider)}: ${e(prov)}${v.providerAction ? `; ${e(v.providerAction)}` : ''})`)}`);
+  lines.push(`${c.bold(showDomain(v.domain))}  ${color[v.status](v.status)}  ${c.gray(`(provider ${e(v.provider)}: ${e(prov)}${v.providerAction ? `; ${e(v.providerAction)}` : ''})`)}`);
   if (v.stage) lines.push(`  ${STAGE_TEXT[v.stage]}`);
   for (const r of v.records) {
     const seen = agreement(r);
-    const shown = r.type === 'MX' ? `${r.priority} ${e(r.value)}` : escapeClip(r.value, 60);
-    lines.push(`  ${mark[r.status]} ${r.type.padEnd(5)} ${e(r.name)}${r.required ? '' : c.gray(' (optional)')}  ${c.gray('→')} ${shown}  ${color[r.status](r.status)}${r.code ? ` ${c.bold(r.code)}` : ''}${seen ? c.gray(`  propagated ${seen}`) : ''}`);
+    // Verified by a record other than the proposal (the owner's p=reject, a merged SPF): show what
+    // the zone holds, and the proposal under it — never the proposal as if it were published.
+    const held = r.status === 'verified' && r.type === 'TXT' && r.found.length === 1 && r.found[0]!.replace(/\s+/g, '') !== r.value.replace(/\s+/g, '') ? r.found[0]! : null;
+    const shown = r.type === 'MX' ? `${r.priority} ${e(r.value)}` : escapeClip(held ?? r.value, 60);
+    // One line when it fits; else `type name`, then `→ value`, then the status, each whole.
+    lines.push(...fitParts([
+      `  ${mark[r.status]} ${r.type.padEnd(5)} ${e(r.name)}${r.required ? '' : c.gray(' (optional)')}`, `${c.gray('→')} ${shown}`,
+      `${color[r.status](r.status)}${r.code ? ` ${c.bold(r.code)}` : ''}${seen ? c.gray(`  propagated ${seen}`) : ''}`,
+    ], columns, '      '));
+    if (held) {
+      lines.push(`      ${c.gray('the zone holds this; proposed:')} ${escapeClip(r.value, 60)}`);
+      if (r.detail) lines.push(`      ${e(r.detail)}`);
+    }
     if (r.detail && r.status !== 'verified') lines.push(`      ${e(r.detail)}`);
     else if (r.code === 'STALE_CACHE' && r.detail) lines.push(`      ${e(r.detail)}`);
     if (r.found.length && r.status !== 'verified') lines.push(`      ${c.gray('found:')} ${r.found.map(e).join(' | ')}`);
@@ -56,7 +70,7 @@ export function renderVerify(v: DomainVerification, colorLevel: 0 | 1 | 2 | 3): 
     }
   }
   for (const n of v.notes) lines.push(`  ${c.yellow('!')} ${e(n)}`);
-  return lines;
+  return wrapLines(lines, columns);
 }
 
 // Runner logs render ANSI too: outside text is escaped first, then the workflow-command encoding.

@@ -236,7 +236,13 @@ export async function auditDkim(domain: string, lookup: Lookup, options: { selec
 
   const foundAny = details.some((d) => d.found);
   if (failed.length > 0) {
-    findings.push({ severity: 'warning', code: 'DKIM_UNCHECKED', message: `The lookup failed for ${failed.join(', ')}, so ${failed.length === 1 ? 'that selector' : 'those selectors'} could not be checked.`, name: failed.join(','), term: null, hint: 'Retry later or with another --resolver; this says nothing about whether the keys exist.' });
+    // Several probes: named once each, by selector, under the one parent name (not 37 full names twice).
+    const parent = failed[0]!.slice(failed[0]!.indexOf('._domainkey.') + 1);
+    const under = failed.length > 1 && failed.every((n) => n.endsWith(`.${parent}`));
+    const message = under
+      ? `The lookups under ${parent} failed for ${failed.length} selectors (${failed.map((n) => n.slice(0, -parent.length - 1)).join(', ')}), so those selectors could not be checked.`
+      : `The lookup failed for ${failed.join(', ')}, so ${failed.length === 1 ? 'that selector' : 'those selectors'} could not be checked.`;
+    findings.push({ severity: 'warning', code: 'DKIM_UNCHECKED', message, name: under ? parent : failed.join(','), term: null, hint: 'Retry later or with another --resolver; this says nothing about whether the keys exist.' });
   }
   if (!explicit && !foundAny && failed.length < selectors.length) {
     findings.push({

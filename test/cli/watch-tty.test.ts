@@ -12,6 +12,7 @@ import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-serve
 import { BIN, guardEnv } from '../helpers/cli.js';
 import { NET_GUARD_MARKER } from '../helpers/net-guard.mjs';
 import { requireProgram } from '../helpers/programs.js';
+import { replayScreen, runPty } from '../helpers/pty.js';
 
 const SCRIPT = ['/usr/bin/script', '/bin/script'].find((p) => existsSync(p)) ?? null;
 const ready = requireProgram(SCRIPT, 'script (util-linux)', 'util-linux');
@@ -50,5 +51,38 @@ describe.runIf(ready)('watch on a terminal', () => {
     expect(out).toMatch(/\x1b\[\d+A/); // cursor up: the view is redrawn in place
     expect(out).toMatch(/verified/);
     expect(out).toMatch(/next check in 1s/);
+  }, 40_000);
+
+  it('at 80 columns with lines that wrap: each redraw clears exactly what it printed (no stale copy)', async () => {
+    // A name longer than the terminal (one token, so it cannot be laid out shorter): every line
+    // holding it wraps. It appears 2 s in, so the view is redrawn several times before it verifies.
+    const long = `${'k'.repeat(60)}._domainkey.${'l'.repeat(20)}.${d}`;
+    const soa = { mname: 'ns.tty.test', rname: 'h.tty.test', serial: 1, refresh: 3600, retry: 600, expire: 86400, minimum: 60 };
+    const wrapDns = await startEmbeddedDns({ records: [{ name: 'tty.test', type: 'SOA', data: soa }, { name: `_dmarc.${d}`, type: 'TXT', data: 'v=DMARC1; p=none' }] });
+    const state = join(dir, 'wrap.json');
+    writeFileSync(state, JSON.stringify({ version: 1, domains: { [d]: {
+      provider: 'ses', providerId: d, region: null, status: 'pending', createdAt: '2026-11-30T00:00:00.000Z', updatedAt: '2026-11-30T00:00:00.000Z', history: [],
+      records: [
+        { purpose: 'dmarc', type: 'TXT', name: `_dmarc.${d}`, value: 'v=DMARC1; p=none', priority: null, ttl: null, required: true, source: 'mailsetup' },
+        { purpose: 'dkim', type: 'CNAME', name: long, value: 'k1.dkim.provider.test', priority: null, ttl: null, required: true, source: 'provider' },
+      ],
+    } } }));
+    const timer = setTimeout(() => wrapDns.setZone({ records: [{ name: 'tty.test', type: 'SOA', data: { ...soa, serial: 2 } }, { name: `_dmarc.${d}`, type: 'TXT', data: 'v=DMARC1; p=none' }, { name: long, type: 'CNAME', data: 'k1.dkim.provider.test' }] }), 3500);
+    try {
+      const r = await runPty(['watch', d, '--config', state, '--authoritative', wrapDns.address, '--resolver', wrapDns.address, '--no-provider', '--interval', '1s', '--timeout', '20s'],
+        { cols: 80, rows: 60, env: { NO_COLOR: '1' } });
+      expect(r.code, r.out).toBe(0);
+      expect(r.out.match(/\x1b\[\d+A/g)?.length ?? 0, r.out).toBeGreaterThanOrEqual(2); // redrawn at least twice
+      const screen = replayScreen(r.out, 80);
+      // What a person sees at the end: one copy of the view, the final one.
+      expect(screen.filter((l) => l.startsWith(`${d}  `)), screen.join('\n')).toHaveLength(1);
+      // The long name: once in the record's line, once in "changed: … missing → verified".
+      expect(screen.filter((l) => /k{60}/.test(l)), screen.join('\n')).toHaveLength(2);
+      expect(screen.filter((l) => /\bmissing\b/.test(l) && !/missing → verified/.test(l)), screen.join('\n')).toEqual([]);
+      expect(screen.join('\n')).toMatch(/All verified/);
+    } finally {
+      clearTimeout(timer);
+      await wrapDns.close();
+    }
   }, 40_000);
 });

@@ -60,7 +60,8 @@ describe('renderers escape outside text themselves', () => {
 
   it('records: table (widths measured on escaped text), CSV, and the zone file', async () => {
     const records = [rec({ purpose: 'verification', type: 'TXT', name: '_v.acme.test', value: HOSTILE }), rec({ purpose: 'dkim', type: 'CNAME', name: 's1._domainkey.acme.test', value: `s1${HOSTILE}.provider.test` })];
-    const table = await renderRecordsTable(records, 'acme.test', 'route53', 1, 120);
+    // Wide enough for the boxed layout (narrower ones stack: test/unit/table.test.ts).
+    const table = await renderRecordsTable(records, 'acme.test', 'route53', 1, 400);
     expectInert(table);
     // eslint-disable-next-line no-control-regex
     const widths = new Set(table.map((l) => l.replace(/\x1b\[[0-9;]*m/g, '')).filter((l) => /^[│┌├└]/.test(l)).map((l) => [...l].length));

@@ -1,4 +1,6 @@
 import { parseIdentity, organisationalDomain } from '../../model/domain-name.js';
+import { showDomain } from '../../render/idn.js';
+import { regionProblem } from '../../providers/regions.js';
 import { validateLookup } from '../../core/validate.js';
 import { runAdd, type AddNote, type AddResult, type DmarcChoice } from '../../core/add.js';
 import { loadProvider, parseProviderId } from '../../providers/index.js';
@@ -51,11 +53,11 @@ async function detectDnsHost(domain: string, lookup: Lookup): Promise<ReturnType
 async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Promise<void> {
   const out = ctx.out;
   if (r.sender) {
-    out.line(`Registered the sender ${e(r.sender.email)} with ${providerLabel}: ${e(r.sender.status)}.`);
+    out.result(`Registered the sender ${e(r.sender.email)} with ${providerLabel}: ${e(r.sender.status)}.`);
     out.line('Next: open the verification email the provider sent to that address and follow its link.');
     return;
   }
-  out.line(`${r.adopted ? 'Adopted' : 'Registered'} ${e(r.domain)} with ${providerLabel}${r.entry.region ? ` (${e(r.entry.region)})` : ''}: ${e(r.entry.status)}.`);
+  out.result(`${r.adopted ? 'Adopted' : 'Registered'} ${showDomain(r.domain)} with ${providerLabel}${r.entry.region ? ` (${e(r.entry.region)})` : ''}: ${e(r.entry.status)}.`);
   for (const n of r.notes) (n.kind === 'apex' ? out.warn : out.line)(noteText(n, r.domain));
   const host = await detectDnsHost(r.domain, ctx.dns.lookupVia(ctx.resolvers, true));
   const zone = organisationalDomain(r.domain);
@@ -91,18 +93,21 @@ export async function addCommand(args: string[], options: Record<string, unknown
     throw new MailsetupError('USAGE', `--mail-from: "${mailFrom}" is not a single DNS label`, { hint: 'Give a label such as mail or bounce; it becomes <label>.<domain>.' });
   }
 
-  const ctx = createContext(globals);
   const region = options.region as string | undefined;
+  // A region the provider cannot have is bad usage, said now — not a provider error seconds later.
+  const badRegion = region === undefined ? null : regionProblem(providerId, region);
+  if (badRegion) throw badRegion;
+  const ctx = createContext(globals);
   const factory = await loadProvider(providerId);
   const provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(region ? { region } : {}), debug: (l) => ctx.out.debug(l) });
-  const result = await runAdd({
+  const result = await ctx.out.waitFor(`registering ${identity.email ?? identity.domain} with ${providerId} and reading its DNS`, runAdd({
     identity, provider: providerId, ...(dmarc ? { dmarc } : {}),
     ...(rua ? { dmarcRua: rua } : {}),
     register: {
       ...(region ? { region } : {}), ...(mailFrom ? { mailFrom: mailFrom.toLowerCase() } : {}), ...(dkim ? { dkim } : {}),
       ...(keySize ? { dkimKeySize: keySize as 1024 | 2048 } : {}), ...(options.inbound ? { inbound: true } : {}),
     },
-  }, { store: ctx.store(), provider, lookup: validateLookup(identity.domain, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }) });
+  }, { store: ctx.store(), provider, lookup: validateLookup(identity.domain, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }) }));
 
   if (ctx.out.json) {
     const { provider: p, providerId: id, region: reg, status, records } = result.entry;

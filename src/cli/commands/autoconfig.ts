@@ -49,11 +49,11 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   const hostId = await chooseHost(ctx, domain, options.dns as string | undefined);
   const resolver = ctx.dns.lookupVia(ctx.resolvers, true);
   const writer = await (await loadWriter(hostId))({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, debug: (l) => ctx.out.debug(l), lookup: resolver, authoritative: ctx.authoritative });
-  const planned = await planAutoconfig(domain, { store, writer, resolver, ttl });
+  const planned = await ctx.out.waitFor(`reading the zone of ${domain} at ${HOST_LABEL[hostId]}`, planAutoconfig(domain, { store, writer, resolver, ttl }));
   const changes = planChanges(planned.plan);
   const conflicts = planned.plan.entries.filter((e) => e.action === 'conflict').length;
   const doc: Record<string, unknown> = { domain, dnsHost: hostId, zone: planned.zone.name, ...planDocument(planned.plan) };
-  if (!ctx.out.json) for (const l of renderPlan(planned.plan, HOST_LABEL[hostId], planned.zone.name, ctx.out.colorLevel)) ctx.out.line(l);
+  if (!ctx.out.json) for (const l of renderPlan(planned.plan, HOST_LABEL[hostId], planned.zone.name, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
 
   const finish = (code: number) => { if (ctx.out.json) ctx.out.document(doc); return code; };
   if (changes.length === 0) {
@@ -64,12 +64,16 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   } else {
     if (options.dryRun) { doc.dryRun = true; return finish(EXIT.OK); }
     if (!(await confirm(`Apply ${changes.length} change${changes.length === 1 ? '' : 's'} to ${planned.zone.name} at ${HOST_LABEL[hostId]}?`, { yes: !!options.yes, what: `writing ${changes.length} DNS change(s)` }))) {
-      throw new MailsetupError('CONFIRMATION_REQUIRED', 'not confirmed; nothing was written', { hint: 'Answer y, or pass --yes.' });
+      // Answering no is a choice, not an error: said plainly, with the refusal status (64).
+      if (ctx.out.json) throw new MailsetupError('CONFIRMATION_REQUIRED', 'not confirmed; nothing was written', { hint: 'Answer y, or pass --yes.' });
+      ctx.out.warn('Nothing was written.');
+      return EXIT.USAGE;
     }
-    const result = await applyAutoconfig(planned, { store, writer, dns: ctx.dns, authoritative: ctx.authoritative, resolver, waitMs: 60_000 });
+    const result = await ctx.out.waitFor(`writing ${changes.length} change${changes.length === 1 ? '' : 's'} at ${HOST_LABEL[hostId]}, then waiting for the authoritative servers to serve them`,
+      applyAutoconfig(planned, { store, writer, dns: ctx.dns, authoritative: ctx.authoritative, resolver, waitMs: 60_000 }));
     Object.assign(doc, applyDocument(result.report));
     doc.serial = result.serial;
-    if (!ctx.out.json) for (const l of renderApply(result.report, ctx.out.colorLevel)) ctx.out.line(l);
+    if (!ctx.out.json) for (const l of renderApply(result.report, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
     if (result.report.conflicts.length > 0 && !result.report.failed) {
       // The zone moved under the plan: what was written (if anything) is recorded; the rest needs a fresh plan.
       const { applied, conflicts, skipped } = result.report;
@@ -95,13 +99,13 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
         : `Not every authoritative server shows a new serial yet (${result.serial.servers.length ? `serial ${result.serial.after ?? '?'}` : 'servers unknown'}); verification may show records as missing for a while.`);
     }
   }
-  const rc = await recheck(domain, { wrote: changes.length > 0, noProvider: options.provider === false, env: ctx.env }, verifyDeps(ctx));
+  const rc = await ctx.out.waitFor(`checking ${domain} on the authoritative servers and resolvers`, recheck(domain, { wrote: changes.length > 0, noProvider: options.provider === false, env: ctx.env }, verifyDeps(ctx)));
   doc.verify = verifyDocument(rc.verification);
   doc.dnsStatus = rc.dnsStatus;
   doc.providerCheck = rc.provider;
   if (!ctx.out.json) {
     ctx.out.line('');
-    for (const l of renderVerify(rc.verification, ctx.out.colorLevel)) ctx.out.line(l);
+    renderVerify(rc.verification, ctx.out.colorLevel, ctx.out.columns).forEach((l, k) => (k === 0 ? ctx.out.result(l) : ctx.out.line(l)));
     for (const l of providerLines(rc.provider)) ctx.out.line(l);
   }
   if (options.watch && !(rc.verification.allVerified && rc.provider.asked)) {

@@ -22,6 +22,7 @@ import { renderPlan, renderApply } from '../../render/plan.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { fmt, sleep, watchView } from './watch.js';
+import { wrapLine } from '../../render/table.js';
 
 const ZONE = 'acme.test';
 const DOMAIN = `mail.${ZONE}`;
@@ -43,7 +44,7 @@ export async function demoCommand(_args: string[], _options: Record<string, unkn
   try {
     out.line('mailsetup demo — everything below runs offline on this machine:');
     out.line(`  DNS        an authoritative server on ${dns.address} for the zone ${ZONE}`);
-    out.line('  provider   "sandbox", a SIMULATOR that issues DKIM tokens like a real provider and says verified once DNS matches');
+    for (const l of wrapLine('  provider   "sandbox", a SIMULATOR that issues DKIM tokens like a real provider and says verified once DNS matches', out.columns, ' '.repeat(13))) out.line(l);
     out.line(`  DNS host   a zone file, whose writes become visible after a few seconds`);
     out.line(`  state      ${join(dir, 'mailsetup.json')} (removed at the end)`);
 
@@ -64,10 +65,10 @@ export async function demoCommand(_args: string[], _options: Record<string, unkn
 
     step(3, `mailsetup autoconfig ${DOMAIN} --yes`);
     const planned = await planAutoconfig(DOMAIN, { store, writer: host.writer, resolver: lookup, ttl: 300 });
-    for (const l of renderPlan(planned.plan, 'the zone file', ZONE, out.colorLevel)) out.line(l);
+    for (const l of renderPlan(planned.plan, 'the zone file', ZONE, out.colorLevel, out.columns)) out.line(l);
     if (planChanges(planned.plan).length !== added.entry.records.length) throw new MailsetupError('VERIFICATION_FAILED', 'demo: the plan should create every record on an empty zone');
     const applied = await applyAutoconfig(planned, { store, writer: host.writer, dns: ctx.dns, authoritative: [dns.address], resolver: lookup, waitMs: 10_000 });
-    for (const l of renderApply(applied.report, out.colorLevel)) out.line(l);
+    for (const l of renderApply(applied.report, out.colorLevel, out.columns)) out.line(l);
     out.line(`Written; the zone file publishes them over the next ${Math.round((1500 + added.entry.records.length * 700) / 1000)} s.`);
 
     step(4, `mailsetup watch ${DOMAIN} --interval 1s`);
@@ -82,7 +83,7 @@ export async function demoCommand(_args: string[], _options: Record<string, unkn
       throw new MailsetupError('VERIFICATION_FAILED', `demo: ${DOMAIN} did not verify (${outcome.last[0]?.status ?? 'no result'})`, { hint: 'This is a bug in mailsetup: the demo is also its self-test. Please report it with --verbose output.' });
     }
     out.line('');
-    out.line(`✔ ${DOMAIN} verified: every record served by the authoritative server, and the provider agrees — in ${fmt(Date.now() - started)}.`);
+    for (const l of wrapLine(`✔ ${DOMAIN} verified: every record served by the authoritative server, and the provider agrees — in ${fmt(Date.now() - started)}.`, out.columns)) out.result(l);
     out.line(`Next, for real: mailsetup add mail.<your-domain> --provider ses|sendgrid|mailgun|resend  (DKIM tokens here were issued under ${SANDBOX_DKIM_ZONE}).`);
     return EXIT.OK;
   } finally {

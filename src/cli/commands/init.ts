@@ -29,7 +29,7 @@ export async function initCommand(_args: string[], options: Record<string, unkno
   }
   if (ctx.out.json) ctx.out.document({ path, created: true });
   else {
-    ctx.out.line(`Created ${path}: mailsetup keeps its state here from now on (commit it next to your infrastructure code).`);
+    ctx.out.result(`Created ${path}: mailsetup keeps its state here from now on (commit it next to your infrastructure code).`);
     ctx.out.note(`Next: mailsetup add mail.<your-domain> --provider ${state.defaults?.provider ?? '<ses|sendgrid|mailgun|resend>'}`);
   }
   return 0;

@@ -19,13 +19,15 @@ export async function listCommand(_args: string[], options: Record<string, unkno
     ctx.out.line(status ? `No ${status} domains in ${ctx.store().path}.` : `No domains yet in ${ctx.store().path}. Add one with "mailsetup add mail.example.com --provider ses".`);
     return EXIT.OK;
   }
-  const [{ default: Table }, { Chalk }] = await Promise.all([import('cli-table3'), import('chalk')]);
+  const [{ Chalk }, { renderTable }] = await Promise.all([import('chalk'), import('../../render/table.js')]);
   const c = new Chalk({ level: ctx.out.colorLevel });
   const color = { verified: c.green, pending: c.yellow, failed: c.red, unknown: c.gray } as const;
-  const table = new Table({ head: ['domain', 'provider', 'status', 'records', 'updated'], style: { head: ctx.out.colorLevel ? ['bold'] : [], border: ctx.out.colorLevel ? ['gray'] : [] } });
   // The state file can be edited by hand: its text is escaped before the table measures it.
-  for (const d of domains) table.push([e(d.domain), e(d.provider + (d.region ? ` (${d.region})` : '')), color[d.status](d.status), String(d.records), e(d.updatedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))]);
-  for (const l of table.toString().split('\n')) ctx.out.line(l);
+  const rows = domains.map((d) => [e(d.domain), e(d.provider + (d.region ? ` (${d.region})` : '')), color[d.status](d.status), String(d.records), e(d.updatedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'))]);
+  const table = renderTable([{ head: 'domain', stack: 'title' }, { head: 'provider' }, { head: 'status', stack: 'title' }, { head: 'records' }, { head: 'updated' }], rows,
+    { width: ctx.out.columns, colorLevel: ctx.out.colorLevel, border: ctx.out.colorLevel ? c.gray : undefined, bold: ctx.out.colorLevel ? c.bold : undefined });
+  // The table is the result: printed with --quiet too.
+  for (const l of table) ctx.out.result(l);
   ctx.out.note(`State file: ${ctx.store().path}`);
   return EXIT.OK;
 }

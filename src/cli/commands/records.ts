@@ -1,7 +1,7 @@
 import { parseDomain } from '../../model/domain-name.js';
 import { organisationalDomain } from '../../model/domain-name.js';
 import { getDomain } from '../../core/registry.js';
-import { renderCsv, renderRecordsTable, renderZone, RECORDS_FORMATS, RECORDS_HOSTS, type RecordsFormat } from '../../render/records.js';
+import { renderCsv, renderRecordsParts, renderZone, RECORDS_FORMATS, RECORDS_HOSTS, type RecordsFormat } from '../../render/records.js';
 import type { RecordsHost } from '../../dns-hosts/detect.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { createContext, type GlobalOptions } from '../context.js';
@@ -26,7 +26,10 @@ export async function recordsCommand(args: string[], options: Record<string, unk
   } else if (format === 'csv') {
     write(renderCsv(entry.records, zone, host));
   } else {
-    for (const l of await renderRecordsTable(entry.records, zone, host, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
+    // The records are the result (printed with --quiet too); the host's pitfalls are advice.
+    const { advice, table } = await renderRecordsParts(entry.records, zone, host, ctx.out.colorLevel, ctx.out.columns);
+    for (const l of advice) ctx.out.line(l);
+    for (const l of table) ctx.out.result(l);
   }
   return EXIT.OK;
 }

@@ -16,7 +16,10 @@ export async function removeCommand(args: string[], options: Record<string, unkn
   const keep = !!options.keepProvider;
   const what = keep ? `Forget ${key} (the ${entry.provider} identity is kept)` : `Delete ${key} at ${entry.provider} and forget it`;
   if (!(await confirm(`${what}? DNS records are not touched.`, { yes: !!options.yes, what: `removing ${key}` }))) {
-    throw new MailsetupError('CONFIRMATION_REQUIRED', `removing ${key} was not confirmed; nothing was changed`, { hint: 'Answer y, or pass --yes.' });
+    // Answering no is a choice, not an error: said plainly, with the refusal status (64).
+    if (ctx.out.json) throw new MailsetupError('CONFIRMATION_REQUIRED', `removing ${key} was not confirmed; nothing was changed`, { hint: 'Answer y, or pass --yes.' });
+    ctx.out.warn('Nothing was written.');
+    return EXIT.USAGE;
   }
   let provider = null;
   if (!keep) {
@@ -24,11 +27,11 @@ export async function removeCommand(args: string[], options: Record<string, unkn
     const factory = await loadProvider(entry.provider as ProviderId);
     provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(entry.region ? { region: entry.region } : {}), debug: (l) => ctx.out.debug(l) });
   }
-  const result = await removeDomain(store, key, provider);
+  const result = await ctx.out.waitFor(provider ? `deleting ${key} at ${entry.provider}` : `forgetting ${key}`, removeDomain(store, key, provider));
   if (ctx.out.json) {
     ctx.out.document({ domain: key, removed: true, providerDeleted: result.providerDeleted, records: entry.records });
   } else {
-    ctx.out.line(`Removed ${e(key)}${result.providerDeleted ? ` and its ${e(entry.provider)} identity` : ` (the ${e(entry.provider)} identity was kept)`}.`);
+    ctx.out.result(`Removed ${e(key)}${result.providerDeleted ? ` and its ${e(entry.provider)} identity` : ` (the ${e(entry.provider)} identity was kept)`}.`);
     if (entry.records.length > 0) {
       ctx.out.line('DNS was not changed. These records served it and can now be deleted at your DNS host:');
       for (const r of entry.records) ctx.out.line(`  ${e(r.type).padEnd(5)} ${e(r.name)}  ${r.type === 'MX' ? `${r.priority} ` : ''}${e(r.value)}`);

@@ -1,4 +1,5 @@
 import { parseIdentity, parseSmtpIdentity } from '../../model/domain-name.js';
+import { wrapLines } from '../../render/table.js';
 import { runValidate, validateExitCode } from '../../core/validate.js';
 import { renderValidate } from '../../render/validate.js';
 import { MailsetupError, EXIT } from '../../errors.js';
@@ -20,14 +21,18 @@ export async function validateCommand(args: string[], options: Record<string, un
     throw new MailsetupError('USAGE', '--helo needs --ip: the HELO name is only used to evaluate SPF for a client address', { hint: 'Add --ip <address>, for example --ip 192.0.2.1 --helo mail.example.com.' });
   }
   ctx.out.debug(`resolvers: ${ctx.resolvers.join(', ')}${ctx.authoritative.length ? `; authoritative: ${ctx.authoritative.join(', ')}` : ''}`);
-  const report = await runValidate({ identity, selectors, ...(ip ? { ip } : {}), ...(helo !== undefined ? { helo } : {}) },
-    { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative });
+  const report = await ctx.out.waitFor(`checking SPF, DKIM, DMARC and MX of ${identity.domain}`, runValidate({ identity, selectors, ...(ip ? { ip } : {}), ...(helo !== undefined ? { helo } : {}) },
+    { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }));
   ctx.out.debug(`DNS questions: ${report.dns.questions} sent for ${report.dns.asked} asked`);
   if (ctx.out.json) {
     const { unreachable: _u, ...doc } = report;
     ctx.out.document(doc);
   } else {
-    for (const line of renderValidate(report, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(line);
+    // --quiet keeps the verdict line (the result); everything else is dropped.
+    // The table always fits; on a terminal the prose (findings, SPF trace) is wrapped at spaces too.
+    // Piped, prose lines stay whole, one finding per line, for grep and scripts.
+    const lines = renderValidate(report, ctx.out.colorLevel, ctx.out.columns);
+    for (const line of ctx.out.interactive ? wrapLines(lines, ctx.out.columns) : lines) (line.startsWith('Verdict:') ? ctx.out.result(line) : ctx.out.line(line));
   }
   // With --ip the question asked is the SPF result, and DNS trouble is its answer (temperror), not exit 69.
   if (report.unreachable && !report.spf) {

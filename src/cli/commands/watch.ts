@@ -1,11 +1,13 @@
 import { runWatch, type Round } from '../../core/watch.js';
-import { verifyExitCode } from '../../core/verify.js';
+import { runVerify, verifyExitCode } from '../../core/verify.js';
 import { renderVerify, verifyDocument } from '../../render/verify.js';
 import { parseDuration } from '../../util/duration.js';
 import { EXIT } from '../../errors.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
+import { claimInterrupt } from '../interrupt.js';
 import { escapeText, jsonText, terminalSafe } from '../../render/escape.js';
-import { resolveTargets, verifyDeps } from './verify.js';
+import { terminalRows, wrapLine } from '../../render/table.js';
+import { missingCredentials, resolveTargets, verifyDeps } from './verify.js';
 
 export const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   const t = setTimeout(done, ms);
@@ -28,7 +30,7 @@ export async function watchView(ctx: Context, intervalMs: number): Promise<{ onR
   let drawn = 0;
   if (live) {
     const { default: ora } = await import('ora');
-    spinner = ora({ text: 'checking…', stream: process.stdout, discardStdin: false });
+    spinner = ora({ text: 'checking…', stream: process.stdout, discardStdin: false, color: ctx.out.colorLevel > 0 ? 'cyan' : false });
   }
   const onRound = (round: Round): void => {
     if (ctx.out.json) {
@@ -39,12 +41,16 @@ export async function watchView(ctx: Context, intervalMs: number): Promise<{ onR
     if (live && spinner) {
       spinner.stop();
       if (drawn) process.stdout.write(`\x1b[${drawn}A\x1b[0J`);
-      const lines = round.results.flatMap((v) => renderVerify(v, ctx.out.colorLevel));
-      const changed = round.changes.length && round.n > 1 ? [`changed: ${round.changes.map((c) => escapeText(`${c.what} ${c.from ?? '—'} → ${c.to}`)).join('; ')}`] : [];
+      // Laid out for the terminal's width now (it may have been resized), and measured as the
+      // terminal shows it: a line wider than the terminal (one unbreakable token) takes several
+      // rows, and the next redraw must clear exactly the rows this one took — no stale copy.
+      const columns = process.stdout.columns || ctx.out.columns;
+      const lines = round.results.flatMap((v) => renderVerify(v, ctx.out.colorLevel, columns));
+      const changed = round.changes.length && round.n > 1 ? wrapLine(`changed: ${round.changes.map((c) => escapeText(`${c.what} ${c.from ?? '—'} → ${c.to}`)).join('; ')}`, columns, '  ') : [];
       const all = [...lines, ...changed];
       // Written outside the output port (the cursor moves above must not be escaped): the same net.
       process.stdout.write(terminalSafe(all.join('\n'), ctx.out.colorLevel > 0) + '\n');
-      drawn = all.length;
+      drawn = all.reduce((n, l) => n + terminalRows(terminalSafe(l, ctx.out.colorLevel > 0), columns), 0);
       if (!round.done) {
         spinner.text = `round ${round.n}, ${fmt(round.elapsedMs)} elapsed — next check in ${fmt(intervalMs)} (Ctrl-C to stop)`;
         spinner.start();
@@ -64,10 +70,22 @@ export async function watchCommand(args: string[], options: Record<string, unkno
   const timeoutMs = parseDuration(String(options.timeout ?? '60m'), '--timeout');
   const domains = await resolveTargets(ctx, args, false);
   const noProvider = options.provider === false;
+  // No provider credentials: one DNS-only check shown, then the 77 naming --no-provider — watching
+  // for a verdict that can never come would only end in the timeout.
+  const noCredentials = await missingCredentials(ctx, domains, { noProvider, refresh: false });
+  if (noCredentials) {
+    const results = await ctx.out.waitFor(`checking ${domains.join(', ')} on the authoritative servers and resolvers`, runVerify(domains, { noProvider: true, refresh: false }, verifyDeps(ctx)));
+    for (const [i, v] of results.entries()) {
+      if (i > 0) ctx.out.line('');
+      renderVerify(v, ctx.out.colorLevel, ctx.out.columns).forEach((l, k) => (k === 0 ? ctx.out.result(l) : ctx.out.line(l)));
+    }
+    throw noCredentials;
+  }
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   process.once('SIGTERM', onSigint);
+  const release = claimInterrupt();
 
   const view = await watchView(ctx, intervalMs);
   const outcome = await runWatch(domains, { noProvider, refresh: false, intervalMs, timeoutMs }, verifyDeps(ctx), {
@@ -76,15 +94,16 @@ export async function watchCommand(args: string[], options: Record<string, unkno
   view.stop();
   process.off('SIGINT', onSigint);
   process.off('SIGTERM', onSigint);
+  release();
   if (outcome.reason === 'verified') {
-    ctx.out.note(`All verified for ${domains.join(', ')}.`);
+    ctx.out.result(`All verified for ${domains.join(', ')}.`, true);
     return EXIT.OK;
   }
   if (outcome.reason === 'interrupted') {
     ctx.out.note('Stopped; the last state is saved.');
     return 130;
   }
-  ctx.out.note(`Timed out after ${fmt(timeoutMs)}; not everything is verified yet.`);
+  ctx.out.result(`Timed out after ${fmt(timeoutMs)}; not everything is verified yet.`, true);
   // With or without --exit-code: `watch && deploy` must never deploy early. 1 pending, 2 failed,
   // 69 could not check.
   const code = verifyExitCode(outcome.last);

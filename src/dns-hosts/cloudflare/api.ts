@@ -7,7 +7,7 @@
  */
 import type { Cloudflare } from 'cloudflare';
 import { MailsetupError } from '../../errors.js';
-import { realSleep, withRetries } from '../../providers/retry.js';
+import { realSleep, retryBudget, withRetries } from '../../providers/retry.js';
 import type { HostContext } from '../types.js';
 import type { CfRecord, CfRecordBody } from './convert.js';
 import { classifyCloudflareError, CloudflareMalformedError, isDuplicate, TOKEN_VAR, toMailsetupError } from './errors.js';
@@ -79,6 +79,7 @@ export async function createCloudflareApi(ctx: HostContext): Promise<CloudflareA
     try {
       return await withRetries(send, {
         classify: classifyCloudflareError,
+        budgetMs: retryBudget(ctx.timeoutMs),
         sleep,
         onRetry: (n, waitMs, e) => ctx.debug?.(`Cloudflare ${operation}: attempt ${n} failed (${String((e as { status?: number }).status ?? (e as Error).name)}); retrying in ${Math.round(waitMs)} ms`),
       });

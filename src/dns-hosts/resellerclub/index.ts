@@ -11,7 +11,7 @@
 import { getDomain } from 'tldts';
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
-import { withRetries } from '../../providers/retry.js';
+import { retryBudget, withRetries } from '../../providers/retry.js';
 import { applySequentially } from '../apply.js';
 import type { ApplyReport, DnsHostWriter, HostChange, HostContext, HostFactory, HostRecord, HostZone } from '../types.js';
 import { ResellerclubApi, resolveBaseUrl } from './api.js';
@@ -50,6 +50,7 @@ class ResellerclubWriter implements DnsHostWriter {
     const { api } = this.get();
     return withRetries(() => op(api), {
       classify,
+      budgetMs: retryBudget(this.ctx.timeoutMs),
       ...(this.ctx.sleep ? { sleep: this.ctx.sleep } : {}),
       onRetry: (attempt, waitMs, e) => this.ctx.debug?.(`resellerclub: attempt ${attempt} failed (${e instanceof Error ? e.message : String(e)}), retrying in ${Math.round(waitMs)} ms`),
     });

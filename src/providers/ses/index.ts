@@ -13,16 +13,11 @@ import { createSesDelivery, type SesDelivery } from './delivery.js';
 import { createSesApi } from './api.js';
 import type { SesApi } from './api.js';
 import type { ByoDkimKey, SesIdentityDetails } from './convert.js';
+import { SES_REGIONS as KNOWN_SES_REGIONS } from '../regions.js';
 import { byoSelector, identityStatusWord, isExternalDkim, isLabel, mapStatus, normaliseAddress, receivingSupport, toIdentity } from './convert.js';
 
-/** Commercial and GovCloud regions with the SES v2 API (AWS General Reference). Informational: never used to refuse a region. */
-const SES_REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-east-1', 'ap-south-1', 'ap-south-2',
-  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2', 'ap-southeast-3',
-  'ap-southeast-5', 'ca-central-1', 'ca-west-1', 'eu-central-1', 'eu-central-2', 'eu-north-1', 'eu-south-1',
-  'eu-west-1', 'eu-west-2', 'eu-west-3', 'il-central-1', 'me-central-1', 'me-south-1', 'sa-east-1',
-  'us-gov-east-1', 'us-gov-west-1',
-] as const;
+/** Commercial and GovCloud regions with the SES v2 API (src/providers/regions.ts). Informational: never used to refuse a well-formed region. */
+const SES_REGIONS = KNOWN_SES_REGIONS;
 
 const capabilities: ProviderCapabilities = {
   singleSender: true,
