@@ -54,6 +54,10 @@ export interface ValidateDeps {
   dns: DnsEngine;
   resolvers: string[];
   authoritative: string[];
+  /** Network timeout for HTTPS fetches and SMTP conversations (`--timeout`; default: the DNS engine's). */
+  timeoutMs?: number;
+  /** `--smtp`: also talk to each MX host on port 25. */
+  smtp?: boolean;
 }
 
 /**
