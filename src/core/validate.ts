@@ -1,5 +1,5 @@
 /**
- * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME — through one
+ * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT — through one
  * memoised Lookup. No state, no credentials. Returns plain data; rendering is elsewhere.
  */
 import type { Identity } from '../model/domain-name.js';
@@ -12,6 +12,9 @@ import { auditDmarc } from '../validators/dmarc.js';
 import { auditDkim } from '../validators/dkim.js';
 import { auditMx } from '../validators/mx.js';
 import { auditCname } from '../validators/cname.js';
+import { auditTlsRpt } from '../validators/tls-rpt.js';
+import { auditMtaSts, type MtaStsDetail } from '../validators/mta-sts.js';
+import type { MxDetail } from '../validators/mx.js';
 import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
 import { findMisplaced, isQuoted, quotedFinding } from '../validators/diagnose.js';
 import { statusFromFindings } from '../model/finding.js';
@@ -73,6 +76,13 @@ export function validateLookup(domain: string, deps: ValidateDeps): Lookup {
   return (name, type) => (isSubdomainOf(name, org) ? viaAuth(name, type) : viaResolvers(name, type));
 }
 
+/** The hosts mail to the domain goes to (every MX, not only the 10 looked up); none for a null MX. */
+function mxHostsOf(mx: CheckResult): string[] {
+  const d = mx.detail as MxDetail | undefined;
+  if (!d || d.nullMx) return [];
+  return [...new Set(d.deliverTo.map((x) => x.host).filter((h) => h !== '' && h !== '.'))];
+}
+
 /** Finding codes that mean "could not ask", not "found a problem". */
 export function isLookupFailure(f: Finding): boolean {
   return /(_LOOKUP_FAILED|_UNAVAILABLE|_DNS_ERROR|_UNCHECKED|COULD_NOT_CHECK)$/.test(f.code);
@@ -96,17 +106,31 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const lookup = validateLookup(domain, deps);
   const dkimOpts = opts.selectors && opts.selectors.length > 0 ? { selectors: opts.selectors } : {};
   const evaluation = opts.ip ? evaluateSpf(opts, deps) : undefined;
-  const [spf, dmarc, dkim, mx] = await Promise.all([
+  const mxAudit = auditMx(domain, lookup);
+  const netTimeoutMs = deps.timeoutMs ?? deps.dns.timeoutMs;
+  // MTA-STS needs the MX hosts to check its patterns against; its record and policy are fetched meanwhile.
+  const mtaStsAudit = auditMtaSts(domain, lookup, { timeoutMs: netTimeoutMs, mxHosts: mxAudit.then(mxHostsOf) });
+  const [spf, dmarc, dkim, mx, tlsRpt, mtaSts] = await Promise.all([
     auditSpf(domain, lookup),
     auditDmarc(domain, lookup),
     auditDkim(domain, lookup, dkimOpts),
-    auditMx(domain, lookup),
+    mxAudit,
+    auditTlsRpt(domain, lookup),
+    mtaStsAudit,
   ]);
+  // RFC 8460 is optional, but under an enforced MTA-STS policy its reports are how failures are seen.
+  const stsMode = (mtaSts.detail as MtaStsDetail | undefined)?.policy?.mode;
+  const tlsRptMissing = tlsRpt.findings.find((f) => f.code === 'TLSRPT_MISSING');
+  if (tlsRptMissing && stsMode === 'enforce') {
+    tlsRptMissing.severity = 'warning';
+    tlsRptMissing.message += ' MTA-STS is in enforce mode: without reports, mail refused for a TLS problem goes unnoticed.';
+    tlsRpt.status = 'warn';
+  }
   // CNAME checks reuse the names the other checks touched; the memo answers most questions.
   const dkimNames = ((dkim.detail as { selectors?: Array<{ name: string; found: boolean }> } | undefined)?.selectors ?? [])
     .filter((s) => s.found).map((s) => s.name);
   const cname = await auditCname([domain, `_dmarc.${domain}`, ...dkimNames], lookup);
-  const checks = [spf, dkim, dmarc, mx, cname];
+  const checks = [spf, dkim, dmarc, mx, cname, mtaSts, tlsRpt];
   await addPlacementDiagnoses(checks, domain, opts.selectors ?? [], lookup);
 
   const providers = new Set<string>();

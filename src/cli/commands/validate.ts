@@ -10,6 +10,9 @@ import { createContext, type GlobalOptions } from '../context.js';
 const FORMATS = ['table', 'json', 'csv'] as const;
 type Format = (typeof FORMATS)[number];
 
+/** HTTPS fetches (MTA-STS policy, BIMI logo) and SMTP conversations without --timeout: slower than DNS. */
+const HTTPS_TIMEOUT_MS = 10_000;
+
 /** Domains checked at once; their DNS questions share the engine's cache and its in-flight bound. */
 const DOMAIN_CONCURRENCY = 8;
 
@@ -75,7 +78,7 @@ export async function validateCommand(args: string[], options: Record<string, un
 
   const ctx = createContext({ ...globals, json: format === 'json' || !!globals.json });
   ctx.out.debug(`resolvers: ${ctx.resolvers.join(', ')}${ctx.authoritative.length ? `; authoritative: ${ctx.authoritative.join(', ')}` : ''}`);
-  const deps = { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative, timeoutMs: ctx.timeoutMs, smtp: !!options.smtp };
+  const deps = { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative, timeoutMs: globals.timeout ?? HTTPS_TIMEOUT_MS, smtp: !!options.smtp };
   const reports = await mapLimit(unique, DOMAIN_CONCURRENCY, (identity) =>
     runValidate({ identity, selectors, ...(ip ? { ip } : {}), ...(helo !== undefined ? { helo } : {}) }, deps));
   ctx.out.debug(`DNS questions: ${ctx.dns.sent} sent for ${ctx.dns.asked} asked`);
