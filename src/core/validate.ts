@@ -1,5 +1,5 @@
 /**
- * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT — through one
+ * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT, BIMI — through one
  * memoised Lookup. No state, no credentials. Returns plain data; rendering is elsewhere.
  */
 import type { Identity } from '../model/domain-name.js';
@@ -13,6 +13,7 @@ import { auditDkim } from '../validators/dkim.js';
 import { auditMx } from '../validators/mx.js';
 import { auditCname } from '../validators/cname.js';
 import { auditTlsRpt } from '../validators/tls-rpt.js';
+import { auditBimi } from '../validators/bimi.js';
 import { auditMtaSts, type MtaStsDetail } from '../validators/mta-sts.js';
 import type { MxDetail } from '../validators/mx.js';
 import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
@@ -110,13 +111,16 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const netTimeoutMs = deps.timeoutMs ?? deps.dns.timeoutMs;
   // MTA-STS needs the MX hosts to check its patterns against; its record and policy are fetched meanwhile.
   const mtaStsAudit = auditMtaSts(domain, lookup, { timeoutMs: netTimeoutMs, mxHosts: mxAudit.then(mxHostsOf) });
-  const [spf, dmarc, dkim, mx, tlsRpt, mtaSts] = await Promise.all([
+  const dmarcAudit = auditDmarc(domain, lookup);
+  const bimiAudit = auditBimi(domain, lookup, { timeoutMs: netTimeoutMs, dmarc: dmarcAudit });
+  const [spf, dmarc, dkim, mx, tlsRpt, mtaSts, bimi] = await Promise.all([
     auditSpf(domain, lookup),
-    auditDmarc(domain, lookup),
+    dmarcAudit,
     auditDkim(domain, lookup, dkimOpts),
     mxAudit,
     auditTlsRpt(domain, lookup),
     mtaStsAudit,
+    bimiAudit,
   ]);
   // RFC 8460 is optional, but under an enforced MTA-STS policy its reports are how failures are seen.
   const stsMode = (mtaSts.detail as MtaStsDetail | undefined)?.policy?.mode;
@@ -130,7 +134,7 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const dkimNames = ((dkim.detail as { selectors?: Array<{ name: string; found: boolean }> } | undefined)?.selectors ?? [])
     .filter((s) => s.found).map((s) => s.name);
   const cname = await auditCname([domain, `_dmarc.${domain}`, ...dkimNames], lookup);
-  const checks = [spf, dkim, dmarc, mx, cname, mtaSts, tlsRpt];
+  const checks = [spf, dkim, dmarc, mx, cname, mtaSts, tlsRpt, bimi];
   await addPlacementDiagnoses(checks, domain, opts.selectors ?? [], lookup);
 
   const providers = new Set<string>();
