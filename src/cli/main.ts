@@ -120,7 +120,7 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
 
   program
     .command('validate')
-    .description('audit SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT and BIMI of domains from live DNS (no account needed)')
+    .description('audit SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT, DNSSEC and BIMI of domains from live DNS (no account needed)')
     .argument('[domain|email...]', 'the domains, or addresses whose domains to audit (several are checked concurrently)')
     .option('--file <path>', 'read domains from a file: one per line, # starts a comment')
     .option('-s, --selector <selector>', 'DKIM selector to check (repeatable; default: probe common selectors)', collect)

@@ -1,5 +1,5 @@
 /**
- * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT, BIMI — through one
+ * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT, DNSSEC, BIMI — through one
  * memoised Lookup. No state, no credentials. Returns plain data; rendering is elsewhere.
  */
 import type { Identity } from '../model/domain-name.js';
@@ -14,6 +14,7 @@ import { auditMx } from '../validators/mx.js';
 import { auditCname } from '../validators/cname.js';
 import { auditTlsRpt } from '../validators/tls-rpt.js';
 import { auditBimi } from '../validators/bimi.js';
+import { auditDnssec } from '../validators/dnssec.js';
 import { auditMtaSts, type MtaStsDetail } from '../validators/mta-sts.js';
 import type { MxDetail } from '../validators/mx.js';
 import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
@@ -111,9 +112,13 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const netTimeoutMs = deps.timeoutMs ?? deps.dns.timeoutMs;
   // MTA-STS needs the MX hosts to check its patterns against; its record and policy are fetched meanwhile.
   const mtaStsAudit = auditMtaSts(domain, lookup, { timeoutMs: netTimeoutMs, mxHosts: mxAudit.then(mxHostsOf) });
+  const dnssecAudit = auditDnssec(domain, organisationalDomain(domain), {
+    validating: deps.dns.lookupVia(deps.resolvers, true, { dnssecOk: true }),
+    unchecked: deps.dns.lookupVia(deps.resolvers, true, { dnssecOk: true, checkingDisabled: true }),
+  });
   const dmarcAudit = auditDmarc(domain, lookup);
   const bimiAudit = auditBimi(domain, lookup, { timeoutMs: netTimeoutMs, dmarc: dmarcAudit });
-  const [spf, dmarc, dkim, mx, tlsRpt, mtaSts, bimi] = await Promise.all([
+  const [spf, dmarc, dkim, mx, tlsRpt, mtaSts, bimi, dnssec] = await Promise.all([
     auditSpf(domain, lookup),
     dmarcAudit,
     auditDkim(domain, lookup, dkimOpts),
@@ -121,6 +126,7 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
     auditTlsRpt(domain, lookup),
     mtaStsAudit,
     bimiAudit,
+    dnssecAudit,
   ]);
   // RFC 8460 is optional, but under an enforced MTA-STS policy its reports are how failures are seen.
   const stsMode = (mtaSts.detail as MtaStsDetail | undefined)?.policy?.mode;
@@ -134,7 +140,7 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const dkimNames = ((dkim.detail as { selectors?: Array<{ name: string; found: boolean }> } | undefined)?.selectors ?? [])
     .filter((s) => s.found).map((s) => s.name);
   const cname = await auditCname([domain, `_dmarc.${domain}`, ...dkimNames], lookup);
-  const checks = [spf, dkim, dmarc, mx, cname, mtaSts, tlsRpt, bimi];
+  const checks = [spf, dkim, dmarc, mx, cname, mtaSts, tlsRpt, dnssec, bimi];
   await addPlacementDiagnoses(checks, domain, opts.selectors ?? [], lookup);
 
   const providers = new Set<string>();

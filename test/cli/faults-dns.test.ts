@@ -88,7 +88,7 @@ describe('validate: a server that never answers', () => {
     clean(r);
     expect(r.code).toBe(69);
     const doc = parseJson(r);
-    expect(doc.checks.map((c: Check) => c.check).sort()).toEqual(['bimi', 'cname', 'dkim', 'dmarc', 'mta-sts', 'mx', 'spf', 'tls-rpt']);
+    expect(doc.checks.map((c: Check) => c.check).sort()).toEqual(['bimi', 'cname', 'dkim', 'dmarc', 'dnssec', 'mta-sts', 'mx', 'spf', 'tls-rpt']);
     for (const c of doc.checks as Check[]) {
       expect(c.status, c.check).toBe('none');
       expect(codes(c).filter((x) => /_MISSING$/.test(x)), c.check).toEqual([]);
