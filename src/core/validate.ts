@@ -15,6 +15,7 @@ import { auditCname } from '../validators/cname.js';
 import { auditTlsRpt } from '../validators/tls-rpt.js';
 import { auditBimi } from '../validators/bimi.js';
 import { auditDnssec } from '../validators/dnssec.js';
+import { auditSmtp } from '../validators/smtp.js';
 import { auditMtaSts, type MtaStsDetail } from '../validators/mta-sts.js';
 import type { MxDetail } from '../validators/mx.js';
 import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
@@ -112,13 +113,17 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const netTimeoutMs = deps.timeoutMs ?? deps.dns.timeoutMs;
   // MTA-STS needs the MX hosts to check its patterns against; its record and policy are fetched meanwhile.
   const mtaStsAudit = auditMtaSts(domain, lookup, { timeoutMs: netTimeoutMs, mxHosts: mxAudit.then(mxHostsOf) });
+  // --smtp: each MX host's STARTTLS, judged strictly when MTA-STS enforces it.
+  const smtpAudit = deps.smtp
+    ? mxAudit.then((m) => auditSmtp(m, { timeoutMs: netTimeoutMs, enforced: mtaStsAudit.then((s) => (s.detail as MtaStsDetail | undefined)?.policy?.mode === 'enforce') }))
+    : Promise.resolve(null);
   const dnssecAudit = auditDnssec(domain, organisationalDomain(domain), {
     validating: deps.dns.lookupVia(deps.resolvers, true, { dnssecOk: true }),
     unchecked: deps.dns.lookupVia(deps.resolvers, true, { dnssecOk: true, checkingDisabled: true }),
   });
   const dmarcAudit = auditDmarc(domain, lookup);
   const bimiAudit = auditBimi(domain, lookup, { timeoutMs: netTimeoutMs, dmarc: dmarcAudit });
-  const [spf, dmarc, dkim, mx, tlsRpt, mtaSts, bimi, dnssec] = await Promise.all([
+  const [spf, dmarc, dkim, mx, tlsRpt, mtaSts, bimi, dnssec, smtp] = await Promise.all([
     auditSpf(domain, lookup),
     dmarcAudit,
     auditDkim(domain, lookup, dkimOpts),
@@ -127,6 +132,7 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
     mtaStsAudit,
     bimiAudit,
     dnssecAudit,
+    smtpAudit,
   ]);
   // RFC 8460 is optional, but under an enforced MTA-STS policy its reports are how failures are seen.
   const stsMode = (mtaSts.detail as MtaStsDetail | undefined)?.policy?.mode;
@@ -140,7 +146,7 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const dkimNames = ((dkim.detail as { selectors?: Array<{ name: string; found: boolean }> } | undefined)?.selectors ?? [])
     .filter((s) => s.found).map((s) => s.name);
   const cname = await auditCname([domain, `_dmarc.${domain}`, ...dkimNames], lookup);
-  const checks = [spf, dkim, dmarc, mx, cname, mtaSts, tlsRpt, dnssec, bimi];
+  const checks = [spf, dkim, dmarc, mx, cname, mtaSts, tlsRpt, dnssec, bimi, ...(smtp ? [smtp] : [])];
   await addPlacementDiagnoses(checks, domain, opts.selectors ?? [], lookup);
 
   const providers = new Set<string>();
