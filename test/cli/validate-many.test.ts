@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
-import { parseJson, runCli } from '../helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { BIN, guardEnv, parseJson, runCli } from '../helpers/cli.js';
 import { rsaPublicKey } from '../helpers/keys.js';
 import { a, mx, txt } from '../helpers/zone-builders.js';
 
@@ -109,5 +110,23 @@ describe('validate: several domains', () => {
     expect(badLine.stderr).not.toMatch(/\n\s+at /);
     const fmt = await run('good.test', '--format', 'xml');
     expect(fmt.code).toBe(64);
+  });
+});
+
+describe('validate: the new checks cost start-up only when they run', () => {
+  /** The HTTP/TLS modules a CLI run loaded, printed by a preload at exit. */
+  function loaded(args: string[]): string[] {
+    const preload = join(dir, 'modules.cjs');
+    writeFileSync(preload, "process.on('exit', () => process.stderr.write('LOADED ' + JSON.stringify(process.moduleLoadList.filter((m) => /^NativeModule (_?tls|https?|_http_\\w+)$/.test(m))) + '\\n'));");
+    const r = spawnSync(process.execPath, ['-r', preload, BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv() } });
+    const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
+    if (!line) throw new Error(`no module list: ${r.stderr}`);
+    return JSON.parse(line.slice(7));
+  }
+
+  it('--help and validate --help load no TLS or HTTP module; nor does a validate with no HTTPS document to fetch', () => {
+    expect(loaded(['--help'])).toEqual([]);
+    expect(loaded(['validate', '--help'])).toEqual([]);
+    expect(loaded(['validate', 'good.test', '--resolver', dns.address, '--json'])).toEqual([]);
   });
 });
