@@ -16,6 +16,8 @@ import { auditTlsRpt } from '../validators/tls-rpt.js';
 import { auditBimi } from '../validators/bimi.js';
 import { auditDnssec } from '../validators/dnssec.js';
 import { auditSmtp } from '../validators/smtp.js';
+import { discoverDmarcbis, orgDomainDiffers, type DmarcbisDiscovery } from '../validators/dmarc-discovery.js';
+import type { DmarcDetail } from '../validators/dmarc.js';
 import { auditMtaSts, type MtaStsDetail } from '../validators/mta-sts.js';
 import type { MxDetail } from '../validators/mx.js';
 import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
@@ -122,6 +124,8 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
     unchecked: deps.dns.lookupVia(deps.resolvers, true, { dnssecOk: true, checkingDisabled: true }),
   });
   const dmarcAudit = auditDmarc(domain, lookup);
+  // RFC 9989's walk beside RFC 7489's answer: the same memoised lookup, so shared questions are asked once.
+  const dmarcbis = discoverDmarcbis(domain, lookup);
   const bimiAudit = auditBimi(domain, lookup, { timeoutMs: netTimeoutMs, dmarc: dmarcAudit });
   const [spf, dmarc, dkim, mx, tlsRpt, mtaSts, bimi, dnssec, smtp] = await Promise.all([
     auditSpf(domain, lookup),
@@ -134,6 +138,13 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
     dnssecAudit,
     smtpAudit,
   ]);
+  const bis = await dmarcbis;
+  const dmarcDetail = dmarc.detail as (DmarcDetail & { dmarcbis?: DmarcbisDiscovery }) | undefined;
+  if (dmarcDetail && dmarc.status !== 'none') {
+    dmarcDetail.dmarcbis = bis;
+    const differs = orgDomainDiffers(domain, dmarcDetail.organisationalDomain, dmarcDetail.recordAt, bis);
+    if (differs) dmarc.findings.push(differs);
+  }
   // RFC 8460 is optional, but under an enforced MTA-STS policy its reports are how failures are seen.
   const stsMode = (mtaSts.detail as MtaStsDetail | undefined)?.policy?.mode;
   const tlsRptMissing = tlsRpt.findings.find((f) => f.code === 'TLSRPT_MISSING');

@@ -20,6 +20,8 @@ beforeAll(async () => {
       txt('good.test', 'v=spf1 -all'), txt('s1._domainkey.good.test', `v=DKIM1; k=rsa; p=${rsaPublicKey(2048)}`), txt('_dmarc.good.test', 'v=DMARC1; p=reject'), mx('good.test', 0, '.'),
       txt('good2.test', 'v=spf1 -all'), txt('_dmarc.good2.test', 'v=DMARC1; p=reject'), mx('good2.test', 10, 'mx.good2.test'), a('mx.good2.test', '192.0.2.1'),
       txt('bad.test', 'v=spf1 +all'), txt('_dmarc.bad.test', 'v=DMARC1; p=reject'),
+      // RFC 9989 against RFC 7489: an intermediate record (b.) is what the PSL walk applies, not the walk to the top.
+      txt('_dmarc.org9989.test', 'v=DMARC1; p=reject'), txt('_dmarc.b.org9989.test', 'v=DMARC1; p=none'),
     ],
         // Every name validate asks about dark.test fails: nothing about it could be checked.
     faults: ['dark.test', '_dmarc.dark.test', 's1._domainkey.dark.test', '_mta-sts.dark.test', '_smtp._tls.dark.test', 'default._bimi.dark.test']
@@ -128,5 +130,23 @@ describe('validate: the new checks cost start-up only when they run', () => {
     expect(loaded(['--help'])).toEqual([]);
     expect(loaded(['validate', '--help'])).toEqual([]);
     expect(loaded(['validate', 'good.test', '--resolver', dns.address, '--json'])).toEqual([]);
+  });
+});
+
+describe('validate: RFC 9989 discovery beside RFC 7489', () => {
+  it('an intermediate record: RFC 7489 applies it, RFC 9989 the organisational domain\'s — DMARC_ORG_DOMAIN_DIFFERS (info), both in the JSON', async () => {
+    const before = dns.queries.length;
+    const doc = parseJson(await run('a.b.org9989.test', '--json'));
+    const dmarc = doc.checks.find((c: { check: string }) => c.check === 'dmarc');
+    expect(dmarc.detail.recordAt).toBe('b.org9989.test');
+    expect(dmarc.detail.dmarcbis).toMatchObject({ organisationalDomain: 'org9989.test', recordAt: 'org9989.test', incomplete: false });
+    expect(dmarc.findings).toContainEqual(expect.objectContaining({ code: 'DMARC_ORG_DOMAIN_DIFFERS', severity: 'info' }));
+    // The walk reaches the top-level label.
+    expect(dns.queries.slice(before).map((q) => q.name)).toContain('_dmarc.test');
+  });
+
+  it('no such finding where the two agree', async () => {
+    const dmarc = parseJson(await run('good.test', '--json')).checks.find((c: { check: string }) => c.check === 'dmarc');
+    expect(dmarc.findings.map((f: { code: string }) => f.code)).not.toContain('DMARC_ORG_DOMAIN_DIFFERS');
   });
 });
