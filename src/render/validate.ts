@@ -64,10 +64,10 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
     head: ['check', 'status', 'name', 'verdict'],
     style: { head: colorLevel ? ['bold'] : [], border: colorLevel ? ['gray'] : [] },
     wordWrap: true,
-    // check and status are fixed; name and verdict share the rest of the terminal.
+    // check and status are fixed (check fits MTA-STS, TLS-RPT); name and verdict share the rest.
     colWidths: (() => {
-      const rest = Math.max(50, Math.min(columns, 140) - 7 - 8 - 5);
-      return [7, 8, Math.floor(rest * 0.45), Math.ceil(rest * 0.55)];
+      const rest = Math.max(50, Math.min(columns, 140) - 9 - 8 - 5);
+      return [9, 8, Math.floor(rest * 0.45), Math.ceil(rest * 0.55)];
     })(),
   });
   for (const check of report.checks) {

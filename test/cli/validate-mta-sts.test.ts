@@ -168,13 +168,13 @@ describe.skipIf(!haveOpenssl)('validate: a domain with none of the optional reco
     const r = await runCli(['validate', 'plain.test', '--resolver', dns.address, '--json', '--timeout', '3s', '--exit-code', '--selector', 's1'],
       { NODE_EXTRA_CA_CERTS: ca.caPath, MAILSETUP_TEST_HTTPS_PORT: String(web.port) });
     const doc = parseJson(r);
-    for (const name of ['mta-sts', 'tls-rpt', 'bimi']) {
+    for (const name of ['mta-sts', 'tls-rpt', 'dnssec', 'bimi']) {
       const c = doc.checks.find((x: Check) => x.check === name);
       expect(c.status, name).toBe('none');
       expect(c.findings.map((f: Finding) => f.severity), name).toEqual(['info']);
     }
     // s1 is absent → DKIM error; every other error is not from the optional checks.
-    const optionalErrors = doc.checks.filter((c: Check) => ['mta-sts', 'tls-rpt', 'bimi'].includes(c.check)).flatMap((c: Check) => c.findings).filter((f: Finding) => f.severity !== 'info');
+    const optionalErrors = doc.checks.filter((c: Check) => ['mta-sts', 'tls-rpt', 'dnssec', 'bimi'].includes(c.check)).flatMap((c: Check) => c.findings).filter((f: Finding) => f.severity !== 'info');
     expect(optionalErrors).toEqual([]);
   });
 });
