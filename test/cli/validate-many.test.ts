@@ -80,10 +80,14 @@ describe('validate: several domains', () => {
     expect(r.code).toBe(69);
     const dark = r.stdout.trim().split('\n').find((l) => l.startsWith('dark.test'))!.split(',');
     expect(dark.slice(1, 6)).toEqual(['unknown', 'unknown', 'unknown', 'unknown', 'unknown']);
+    expect(dark.slice(6, 10)).toEqual(['unknown', 'unknown', 'unknown', 'unknown']); // mta-sts, tls-rpt, dnssec, bimi
     expect(dark[dark.length - 1]).toBe('DNS_UNAVAILABLE');
     expect(r.stderr).toMatch(/no DNS server answered for dark\.test/);
     // Without --exit-code too: a domain nothing could be checked for is never a silent 0.
-    expect((await run('good.test', 'dark.test', '--json', '--selector', 's1')).code).toBe(69);
+    const json = await run('good.test', 'dark.test', '--json', '--selector', 's1');
+    expect(json.code).toBe(69);
+    const dnssec = parseJson(json)[1].checks.find((c: { check: string }) => c.check === 'dnssec');
+    expect(dnssec.findings.map((f: { code: string; severity: string }) => `${f.severity}:${f.code}`)).toEqual(['warning:DNSSEC_UNCHECKED']);
     // An error elsewhere wins: 2 (needs a human) over 69.
     expect((await run('bad.test', 'dark.test', '--exit-code', '--json', '--selector', 's1')).code).toBe(2);
   });
