@@ -173,6 +173,8 @@ describe.skipIf(!haveOpenssl)('validate: a domain with none of the optional reco
       expect(c.status, name).toBe('none');
       expect(c.findings.map((f: Finding) => f.severity), name).toEqual(['info']);
     }
+    expect(doc.checks.flatMap((c: Check) => ['mta-sts', 'tls-rpt', 'dnssec', 'bimi'].includes(c.check) ? c.findings.map((f) => f.code) : []))
+      .toEqual(['MTA_STS_MISSING', 'TLSRPT_MISSING', 'DNSSEC_UNSIGNED', 'BIMI_MISSING']);
     // s1 is absent → DKIM error; every other error is not from the optional checks.
     const optionalErrors = doc.checks.filter((c: Check) => ['mta-sts', 'tls-rpt', 'dnssec', 'bimi'].includes(c.check)).flatMap((c: Check) => c.findings).filter((f: Finding) => f.severity !== 'info');
     expect(optionalErrors).toEqual([]);
