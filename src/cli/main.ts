@@ -124,7 +124,7 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .argument('[domain|email...]', 'the domains, or addresses whose domains to audit (several are checked concurrently)')
     .option('--file <path>', 'read domains from a file: one per line, # starts a comment')
     .option('-s, --selector <selector>', 'DKIM selector to check (repeatable; default: probe common selectors)', collect)
-    .option('-f, --format <format>', 'table (default), json or csv (one row per domain)')
+    .addOption(new Option('-f, --format <format>', 'table (default), json or csv (one row per domain)').choices(['table', 'json', 'csv']))
     .option('--smtp', 'also connect to each MX host on port 25: banner, EHLO, STARTTLS, certificate')
     .option('--exit-code', 'exit 2 when any finding of any domain is an error')
     .option('--ip <address>', 'also run SPF check_host() for this client address and show the trace', ipArg)

@@ -12,7 +12,7 @@ import { isFailure, txtValues } from '../dns/types.js';
 import type { CheckResult, Finding } from '../model/finding.js';
 import { statusFromFindings } from '../model/finding.js';
 import type { DmarcDetail } from './dmarc.js';
-import { fetchHttps, type FetchResult } from './https-fetch.js';
+import { fetchHttps, type FetchResult, type HttpsFetcher } from './https-fetch.js';
 
 export const BIMI_SVG_MAX_BYTES = 32 * 1024;
 const PEM_MAX_BYTES = 64 * 1024;
@@ -70,7 +70,12 @@ export function svgTinyPsProblems(svg: string): string[] {
   return problems;
 }
 
-export interface BimiOptions { timeoutMs: number; dmarc: Promise<{ detail?: unknown }> }
+export interface BimiOptions {
+  timeoutMs: number;
+  dmarc: Promise<{ detail?: unknown }>;
+  /** The HTTPS port (default: the real fetch through the run's DNS). */
+  fetch?: HttpsFetcher;
+}
 
 export async function auditBimi(domain: string, lookup: Lookup, opts: BimiOptions): Promise<CheckResult> {
   const name = `default._bimi.${domain}`;
@@ -115,7 +120,7 @@ export async function auditBimi(domain: string, lookup: Lookup, opts: BimiOption
   const tasks: Array<Promise<void>> = [];
   if (detail.logo && /^https:/i.test(detail.logo)) {
     const url = detail.logo;
-    tasks.push(fetchHttps(url, lookup, { timeoutMs: opts.timeoutMs, maxBytes: BIMI_SVG_MAX_BYTES }).then((f) => {
+    tasks.push((opts.fetch ?? fetchHttps)(url, lookup, { timeoutMs: opts.timeoutMs, maxBytes: BIMI_SVG_MAX_BYTES }).then((f) => {
       if (!f.ok) return unreachable(f, url, 'BIMI_SVG_UNREACHABLE', 'logo', add);
       const type = (f.contentType ?? '').split(';')[0]!.trim().toLowerCase();
       const svgProblems = svgTinyPsProblems(f.body.toString('utf8'));
@@ -127,7 +132,7 @@ export async function auditBimi(domain: string, lookup: Lookup, opts: BimiOption
   }
   if (detail.authority && /^https:/i.test(detail.authority)) {
     const url = detail.authority;
-    tasks.push(fetchHttps(url, lookup, { timeoutMs: opts.timeoutMs, maxBytes: PEM_MAX_BYTES }).then(async (f) => {
+    tasks.push((opts.fetch ?? fetchHttps)(url, lookup, { timeoutMs: opts.timeoutMs, maxBytes: PEM_MAX_BYTES }).then(async (f) => {
       if (!f.ok) return unreachable(f, url, 'BIMI_CERT_INVALID', 'certificate', add);
       const checked = await checkVmc(f.body.toString('utf8'), domain);
       detail.certificate = checked.certificate;

@@ -41,6 +41,9 @@ export type FetchResult = FetchSuccess | FetchFailure;
 
 export interface FetchOptions { timeoutMs: number; maxBytes: number }
 
+/** The HTTPS port the validators take (injectable, as DNS is). */
+export type HttpsFetcher = (url: string, lookup: Lookup, opts: FetchOptions) => Promise<FetchResult>;
+
 const LOOPBACK = (ip: string) => /^127\./.test(ip) || ip === '::1';
 
 /** TLS error codes that mean "the certificate did not validate", not "could not connect". */

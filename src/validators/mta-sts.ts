@@ -9,7 +9,7 @@ import type { Lookup } from '../dns/types.js';
 import { isFailure, txtValues } from '../dns/types.js';
 import type { CheckResult, Finding } from '../model/finding.js';
 import { statusFromFindings } from '../model/finding.js';
-import { fetchHttps, type FetchResult } from './https-fetch.js';
+import { fetchHttps, type FetchResult, type HttpsFetcher } from './https-fetch.js';
 
 export const MTA_STS_MAX_BYTES = 64 * 1024;
 export const MTA_STS_MAX_AGE = 31_557_600;
@@ -94,6 +94,8 @@ export function mxMatches(pattern: string, host: string): boolean {
 
 export interface MtaStsOptions {
   timeoutMs: number;
+  /** The HTTPS port (default: the real fetch through the run's DNS). */
+  fetch?: HttpsFetcher;
   /** The MX hosts to check the patterns against; awaited only when a policy needs them, so the rest runs meanwhile. */
   mxHosts: string[] | Promise<string[]>;
 }
@@ -130,7 +132,7 @@ export async function auditMtaSts(domain: string, lookup: Lookup, opts: MtaStsOp
   detail.id = parsedRecord.id;
   for (const p of parsedRecord.problems) add('error', 'MTA_STS_SYNTAX', `The MTA-STS record is invalid: ${p}.`, 'Use the form "v=STSv1; id=20240101T000000".');
 
-  const fetched = await fetchHttps(policyUrl, lookup, { timeoutMs: opts.timeoutMs, maxBytes: MTA_STS_MAX_BYTES });
+  const fetched = await (opts.fetch ?? fetchHttps)(policyUrl, lookup, { timeoutMs: opts.timeoutMs, maxBytes: MTA_STS_MAX_BYTES });
   if (!fetched.ok) {
     policyFailure(fetched, domain, policyUrl, add);
     return result(records[0]!);

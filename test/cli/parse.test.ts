@@ -90,6 +90,7 @@ describe('bad usage is refused at parse time', () => {
     [['frobnicate'], /unknown command/],
     [['add', 'mail.acme.com'], /required option/],
     [['validate', 'acme.com', '--ip', '300.1.1.1'], /not an IPv4 or IPv6 address/],
+    [['validate', 'acme.com', '--format', 'xml'], /Allowed choices are table, json, csv/],
   ])('%j', async (argv, message) => {
     const e = await parseError(argv);
     expect(e.message).toMatch(message);

@@ -73,3 +73,29 @@ describe('RFC 8460 TLS-RPT', () => {
     expect(parseTlsRpt(rec).problems.join('\n')).toMatch(why);
   });
 });
+
+describe('auditMtaSts with the HTTPS port injected (a fake that fails closed)', async () => {
+  const { auditMtaSts } = await import('../../src/validators/mta-sts.js');
+  const { memoryLookup } = await import('../../src/dns/zone.js');
+  const lookup = memoryLookup({ records: [{ name: '_mta-sts.example.com', type: 'TXT', data: 'v=STSv1; id=1' }] });
+  const fakeFetch = (body: string, contentType = 'text/plain') => async (url: string) => {
+    if (url !== 'https://mta-sts.example.com/.well-known/mta-sts.txt') throw new Error(`FakeFetch: no answer for ${url}`);
+    return { ok: true as const, status: 200 as const, contentType, body: Buffer.from(body), address: '192.0.2.1' };
+  };
+
+  it('every MX covered: no finding; the coverage in the detail', async () => {
+    const r = await auditMtaSts('example.com', lookup, { timeoutMs: 1000, mxHosts: ['mx1.example.com'], fetch: fakeFetch('version: STSv1\nmode: enforce\nmx: *.example.com\nmax_age: 86400\n') });
+    expect(r.findings).toEqual([]);
+    expect((r.detail as { coverage: unknown }).coverage).toEqual([{ host: 'mx1.example.com', matched: '*.example.com' }]);
+  });
+
+  it('an MX two labels under the wildcard is not covered (enforce → error)', async () => {
+    const r = await auditMtaSts('example.com', lookup, { timeoutMs: 1000, mxHosts: ['a.b.example.com'], fetch: fakeFetch('version: STSv1\nmode: enforce\nmx: *.example.com\nmax_age: 86400\n') });
+    expect(r.findings.map((f) => `${f.severity}:${f.code}`)).toEqual(['error:MTA_STS_MX_NOT_COVERED']);
+  });
+
+  it('mode none asks nothing of the MX hosts', async () => {
+    const r = await auditMtaSts('example.com', lookup, { timeoutMs: 1000, mxHosts: ['elsewhere.net'], fetch: fakeFetch('version: STSv1\nmode: none\nmax_age: 0\n') });
+    expect(r.findings).toEqual([]);
+  });
+});
