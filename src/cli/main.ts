@@ -56,6 +56,7 @@ const EXAMPLES: Record<string, string[]> = {
     'mailsetup validate acme.com',
     'mailsetup validate jane@mail.acme.com --ip 192.0.2.1 --json',
     'mailsetup validate acme.com --selector s1 --exit-code',
+    'mailsetup validate --file domains.txt --format csv > audit.csv',
   ],
   add: [
     'mailsetup add mail.acme.com --provider ses --region eu-west-1',
@@ -141,15 +142,18 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
 
   program
     .command('validate')
-    .description('audit SPF, DKIM, DMARC, MX and CNAME records of a domain from live DNS (no account needed)')
-    .argument('<domain|email>', 'the domain, or an address whose domain to audit')
+    .description('audit SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT, DNSSEC and BIMI of domains from live DNS (no account needed)')
+    .argument('[domain|email...]', 'the domains, or addresses whose domains to audit (several are checked concurrently)')
+    .option('--file <path>', 'read domains from a file: one per line, # starts a comment')
     .option('-s, --selector <selector>', 'DKIM selector to check (repeatable; default: probe common selectors)', collect)
-    .option('--exit-code', 'exit 2 when any finding is an error')
+    .addOption(new Option('-f, --format <format>', 'table (default), json or csv (one row per domain)').choices(['table', 'json', 'csv']))
+    .option('--smtp', 'also connect to each MX host on port 25: banner, EHLO, STARTTLS, certificate')
+    .option('--exit-code', 'exit 2 when any finding of any domain is an error')
     .option('--ip <address>', 'also run SPF check_host() for this client address and show the trace', ipArg)
     .option('--helo <name>', 'with --ip: the HELO/EHLO name, taken as given (default: the domain)')
-    .action(async (target: string, options: Record<string, unknown>, cmd: Command) => {
+    .action(async (targets: string[], options: Record<string, unknown>, cmd: Command) => {
       const handler = await handlers.validate();
-      result.exitCode = await handler([target], options, cmd.optsWithGlobals() as GlobalOptions);
+      result.exitCode = await handler(targets, options, cmd.optsWithGlobals() as GlobalOptions);
     });
 
   const run = (name: keyof Handlers) => async (...params: unknown[]) => {

@@ -1,5 +1,5 @@
 /**
- * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME — through one
+ * `validate`: audit whatever is live for a domain — SPF, DKIM, DMARC, MX, CNAME, MTA-STS, TLS-RPT, DNSSEC, BIMI — through one
  * memoised Lookup. No state, no credentials. Returns plain data; rendering is elsewhere.
  */
 import type { Identity } from '../model/domain-name.js';
@@ -12,6 +12,14 @@ import { auditDmarc } from '../validators/dmarc.js';
 import { auditDkim } from '../validators/dkim.js';
 import { auditMx } from '../validators/mx.js';
 import { auditCname } from '../validators/cname.js';
+import { auditTlsRpt } from '../validators/tls-rpt.js';
+import { auditBimi } from '../validators/bimi.js';
+import { auditDnssec } from '../validators/dnssec.js';
+import { auditSmtp } from '../validators/smtp.js';
+import { discoverDmarcbis, orgDomainDiffers, type DmarcbisDiscovery } from '../validators/dmarc-discovery.js';
+import type { DmarcDetail } from '../validators/dmarc.js';
+import { auditMtaSts, type MtaStsDetail } from '../validators/mta-sts.js';
+import type { MxDetail } from '../validators/mx.js';
 import { checkHost, type SpfEvaluation } from '../validators/spf/evaluate.js';
 import { findMisplaced, isQuoted, quotedFinding } from '../validators/diagnose.js';
 import { statusFromFindings } from '../model/finding.js';
@@ -54,6 +62,10 @@ export interface ValidateDeps {
   dns: DnsEngine;
   resolvers: string[];
   authoritative: string[];
+  /** Network timeout for HTTPS fetches and SMTP conversations (`--timeout`; default: the DNS engine's). */
+  timeoutMs?: number;
+  /** `--smtp`: also talk to each MX host on port 25. */
+  smtp?: boolean;
 }
 
 /**
@@ -67,6 +79,13 @@ export function validateLookup(domain: string, deps: ValidateDeps): Lookup {
   const viaAuth = deps.dns.authoritativeVia(deps.authoritative, deps.resolvers);
   const org = organisationalDomain(domain);
   return (name, type) => (isSubdomainOf(name, org) ? viaAuth(name, type) : viaResolvers(name, type));
+}
+
+/** The hosts mail to the domain goes to (every MX, not only the 10 looked up); none for a null MX. */
+function mxHostsOf(mx: CheckResult): string[] {
+  const d = mx.detail as MxDetail | undefined;
+  if (!d || d.nullMx) return [];
+  return [...new Set(d.deliverTo.map((x) => x.host).filter((h) => h !== '' && h !== '.'))];
 }
 
 /** Finding codes that mean "could not ask", not "found a problem". */
@@ -92,17 +111,53 @@ export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Pr
   const lookup = validateLookup(domain, deps);
   const dkimOpts = opts.selectors && opts.selectors.length > 0 ? { selectors: opts.selectors } : {};
   const evaluation = opts.ip ? evaluateSpf(opts, deps) : undefined;
-  const [spf, dmarc, dkim, mx] = await Promise.all([
+  const mxAudit = auditMx(domain, lookup);
+  const netTimeoutMs = deps.timeoutMs ?? deps.dns.timeoutMs;
+  // MTA-STS needs the MX hosts to check its patterns against; its record and policy are fetched meanwhile.
+  const mtaStsAudit = auditMtaSts(domain, lookup, { timeoutMs: netTimeoutMs, mxHosts: mxAudit.then(mxHostsOf) });
+  // --smtp: each MX host's STARTTLS, judged strictly when MTA-STS enforces it.
+  const smtpAudit = deps.smtp
+    ? mxAudit.then((m) => auditSmtp(m, { timeoutMs: netTimeoutMs, enforced: mtaStsAudit.then((s) => (s.detail as MtaStsDetail | undefined)?.policy?.mode === 'enforce') }))
+    : Promise.resolve(null);
+  const dnssecAudit = auditDnssec(domain, organisationalDomain(domain), {
+    validating: deps.dns.lookupVia(deps.resolvers, true, { dnssecOk: true }),
+    unchecked: deps.dns.lookupVia(deps.resolvers, true, { dnssecOk: true, checkingDisabled: true }),
+  });
+  const dmarcAudit = auditDmarc(domain, lookup);
+  // RFC 9989's walk beside RFC 7489's answer: the same memoised lookup, so shared questions are asked once.
+  const dmarcbis = discoverDmarcbis(domain, lookup);
+  const bimiAudit = auditBimi(domain, lookup, { timeoutMs: netTimeoutMs, dmarc: dmarcAudit });
+  const [spf, dmarc, dkim, mx, tlsRpt, mtaSts, bimi, dnssec, smtp] = await Promise.all([
     auditSpf(domain, lookup),
-    auditDmarc(domain, lookup),
+    dmarcAudit,
     auditDkim(domain, lookup, dkimOpts),
-    auditMx(domain, lookup),
+    mxAudit,
+    auditTlsRpt(domain, lookup),
+    mtaStsAudit,
+    bimiAudit,
+    dnssecAudit,
+    smtpAudit,
   ]);
+  const bis = await dmarcbis;
+  const dmarcDetail = dmarc.detail as (DmarcDetail & { dmarcbis?: DmarcbisDiscovery }) | undefined;
+  if (dmarcDetail && dmarc.status !== 'none') {
+    dmarcDetail.dmarcbis = bis;
+    const differs = orgDomainDiffers(domain, dmarcDetail.organisationalDomain, dmarcDetail.recordAt, bis);
+    if (differs) dmarc.findings.push(differs);
+  }
+  // RFC 8460 is optional, but under an enforced MTA-STS policy its reports are how failures are seen.
+  const stsMode = (mtaSts.detail as MtaStsDetail | undefined)?.policy?.mode;
+  const tlsRptMissing = tlsRpt.findings.find((f) => f.code === 'TLSRPT_MISSING');
+  if (tlsRptMissing && stsMode === 'enforce') {
+    tlsRptMissing.severity = 'warning';
+    tlsRptMissing.message += ' MTA-STS is in enforce mode: without reports, mail refused for a TLS problem goes unnoticed.';
+    tlsRpt.status = 'warn';
+  }
   // CNAME checks reuse the names the other checks touched; the memo answers most questions.
   const dkimNames = ((dkim.detail as { selectors?: Array<{ name: string; found: boolean }> } | undefined)?.selectors ?? [])
     .filter((s) => s.found).map((s) => s.name);
   const cname = await auditCname([domain, `_dmarc.${domain}`, ...dkimNames], lookup);
-  const checks = [spf, dkim, dmarc, mx, cname];
+  const checks = [spf, dkim, dmarc, mx, cname, mtaSts, tlsRpt, dnssec, bimi, ...(smtp ? [smtp] : [])];
   await addPlacementDiagnoses(checks, domain, opts.selectors ?? [], lookup);
 
   const providers = new Set<string>();

@@ -25,7 +25,8 @@ export interface EmbeddedDnsOptions {
   delayMs?: number;
 }
 
-const SUPPORTED = new Set(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'TXT']);
+// DS and DNSKEY are answered from the zone data, which holds none: the embedded server's zones are unsigned (NODATA), as a real one's would be.
+const SUPPORTED = new Set(['A', 'AAAA', 'CNAME', 'MX', 'NS', 'PTR', 'SOA', 'TXT', 'DS', 'DNSKEY']);
 
 /** Bytes for a TXT character-string: latin-1 when every code point fits (raw-byte test data), else UTF-8. */
 function txtBytes(s: string): Buffer {

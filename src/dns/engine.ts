@@ -9,7 +9,7 @@
  * (DESIGN.md "Resolver comparator"). This can only turn an answer into "could not ask", never the
  * reverse, and one reply from the server clears it.
  */
-import type { DnsAnswer, Lookup, RRType } from './types.js';
+import type { DnsAnswer, DnssecFlags, Lookup, RRType } from './types.js';
 import { isFailure } from './types.js';
 import { query } from './wire.js';
 import { canonicalName } from './message.js';
@@ -64,10 +64,12 @@ export class DnsEngine {
     } catch { /* an observer never changes an answer */ }
   }
 
-  ask(server: string, name: string, type: RRType, recursion: boolean): Promise<DnsAnswer> {
+  ask(server: string, name: string, type: RRType, recursion: boolean, dnssec?: DnssecFlags): Promise<DnsAnswer> {
     this.asked++;
     const qname = canonicalName(name);
-    const key = JSON.stringify([server, recursion, qname, type]);
+    // DO and CD change the answer (AD bit, signatures, a bogus zone's SERVFAIL): each is its own question.
+    const bits = dnssec ? `${dnssec.dnssecOk ? 'DO' : ''}${dnssec.checkingDisabled ? 'CD' : ''}` : '';
+    const key = JSON.stringify(bits ? [server, recursion, qname, type, bits] : [server, recursion, qname, type]);
     let pending = this.memo.get(key);
     if (!pending) {
       this.sent++;
@@ -81,7 +83,7 @@ export class DnsEngine {
           this.tell(server, skipped, recursion, started, true);
           return skipped;
         }
-        const a = await query(server, qname, type, { recursion, timeoutMs: this.timeoutMs, retries: this.retries });
+        const a = await query(server, qname, type, { recursion, timeoutMs: this.timeoutMs, retries: this.retries, ...(bits ? { dnssec } : {}) });
         if (a.outcome === 'timeout') this.down.add(server); else this.alive.add(server);
         this.tell(server, a, recursion, started, false);
         return a;
@@ -139,12 +141,12 @@ export class DnsEngine {
    * A Lookup over a server list: the first server is asked; the next only when it could not
    * answer (timeout, SERVFAIL, REFUSED), as a stub resolver fails over.
    */
-  lookupVia(servers: string[], recursion: boolean): Lookup {
+  lookupVia(servers: string[], recursion: boolean, dnssec?: DnssecFlags): Lookup {
     if (servers.length === 0) throw new Error('lookupVia needs at least one server');
     return async (name, type) => {
       let last: DnsAnswer | undefined;
       for (const server of servers) {
-        last = await this.ask(server, name, type, recursion);
+        last = await this.ask(server, name, type, recursion, dnssec);
         if (!isFailure(last)) return last;
       }
       return last!;

@@ -10,7 +10,7 @@
  * presentation form (RFC 4343 escapes: `\.` for a dot inside a label, `\\`, `\DDD` for any byte
  * outside printable ASCII), so comparing the strings compares label by label.
  */
-import type { DnsRR, RRType } from './types.js';
+import type { DnsRR, DnssecFlags, RRType } from './types.js';
 
 export class MalformedMessage extends Error {}
 
@@ -22,6 +22,9 @@ export interface Message {
   aa: boolean;
   tc: boolean;
   rd: boolean;
+  /** Authentic Data and Checking Disabled (RFC 4035 §3.2). */
+  ad: boolean;
+  cd: boolean;
   rcode: string;
   question: { name: string; type: number; class: number } | null;
   answers: DnsRR[];
@@ -30,7 +33,7 @@ export interface Message {
   authorityTypes: Array<{ name: string; type: number }>;
 }
 
-export const TYPE_CODES: Record<RRType, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, SPF: 99 };
+export const TYPE_CODES: Record<RRType, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28, DS: 43, RRSIG: 46, DNSKEY: 48, SPF: 99 };
 const TYPE_NAMES = new Map<number, RRType>(Object.entries(TYPE_CODES).map(([k, v]) => [v, k as RRType]));
 const RCODES = ['NOERROR', 'FORMERR', 'SERVFAIL', 'NXDOMAIN', 'NOTIMP', 'REFUSED', 'YXDOMAIN', 'YXRRSET', 'NXRRSET', 'NOTAUTH', 'NOTZONE'];
 
@@ -74,22 +77,26 @@ export function canonicalName(name: string): string {
   return nameLabels(name).map(labelText).join('.');
 }
 
-/** A query for one question: RD as asked, EDNS0 advertising a 1232-byte payload (DNS flag day 2020). */
-export function encodeQuery(id: number, name: string, type: RRType, recursion: boolean): Buffer {
+/**
+ * A query for one question: RD as asked, EDNS0 advertising a 1232-byte payload (DNS flag day 2020).
+ * `dnssec.dnssecOk` sets DO in the OPT record (signatures wanted, and the AD bit back from a validating
+ * resolver); `dnssec.checkingDisabled` sets CD (the resolver answers without validating).
+ */
+export function encodeQuery(id: number, name: string, type: RRType, recursion: boolean, dnssec: DnssecFlags = {}): Buffer {
   const labels = nameLabels(name);
   for (const l of labels) if (l.length === 0 || l.length > 63) throw new MalformedMessage(`cannot ask for ${name}: a label is empty or longer than 63 bytes`);
   const qname = Buffer.concat([...labels.flatMap((l) => [Buffer.from([l.length]), l]), Buffer.from([0])]);
   if (qname.length > 255) throw new MalformedMessage(`cannot ask for ${name}: longer than 255 bytes`);
   const header = Buffer.alloc(12);
   header.writeUInt16BE(id, 0);
-  header.writeUInt16BE(recursion ? 0x0100 : 0, 2);
+  header.writeUInt16BE((recursion ? 0x0100 : 0) | (dnssec.checkingDisabled ? 0x0010 : 0), 2);
   header.writeUInt16BE(1, 4); // QDCOUNT
   header.writeUInt16BE(1, 10); // ARCOUNT: the OPT record
   const q = Buffer.alloc(4);
   q.writeUInt16BE(TYPE_CODES[type], 0);
   q.writeUInt16BE(1, 2); // IN
   // OPT: root name, TYPE 41, CLASS = UDP payload size, TTL = extended RCODE/flags 0, RDLENGTH 0.
-  const opt = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0]);
+  const opt = Buffer.from([0, 0, 41, 0x04, 0xd0, 0, 0, dnssec.dnssecOk ? 0x80 : 0, 0, 0, 0]);
   return Buffer.concat([header, qname, q, opt]);
 }
 
@@ -202,6 +209,30 @@ function readRR(r: Reader, where: string): { rr: DnsRR | null; name: string; typ
       rr = { name, type: 'SOA', ttl, data: { mname, rname, serial, refresh, retry, expire, minimum } };
       break;
     }
+    case 'DS': {
+      if (rdlength < 5) throw new MalformedMessage(`${what}: ${rdlength} bytes, a DS needs at least 5`);
+      const keyTag = r.u16(what); const algorithm = r.u8(what); const digestType = r.u8(what);
+      rr = { name, type: 'DS', ttl, data: { keyTag, algorithm, digestType, digest: r.buf.toString('hex', r.pos, end) } };
+      r.pos = end;
+      break;
+    }
+    case 'DNSKEY': {
+      if (rdlength < 5) throw new MalformedMessage(`${what}: ${rdlength} bytes, a DNSKEY needs at least 5`);
+      const flags = r.u16(what); const protocol = r.u8(what); const algorithm = r.u8(what);
+      rr = { name, type: 'DNSKEY', ttl, data: { flags, protocol, algorithm, publicKey: r.buf.toString('base64', r.pos, end) } };
+      r.pos = end;
+      break;
+    }
+    case 'RRSIG': {
+      const typeCovered = r.u16(what); const algorithm = r.u8(what); const labels = r.u8(what);
+      const originalTtl = r.u32(what); const expiration = r.u32(what); const inception = r.u32(what); const keyTag = r.u16(what);
+      // The signer's name is never compressed (RFC 4034 §3.1.7); reading it must stay inside RDATA.
+      const signerName = r.name(what);
+      if (r.pos >= end) throw new MalformedMessage(`${what}: no signature after the signer's name`);
+      rr = { name, type: 'RRSIG', ttl, data: { typeCovered, algorithm, labels, originalTtl, expiration, inception, keyTag, signerName, signature: r.buf.toString('base64', r.pos, end) } };
+      r.pos = end;
+      break;
+    }
     default:
       r.pos = end;
   }
@@ -210,7 +241,7 @@ function readRR(r: Reader, where: string): { rr: DnsRR | null; name: string; typ
 }
 
 /** Header and question only: enough to tell whether a datagram is the reply to our question. */
-export function decodeHeader(buf: Buffer): Pick<Message, 'id' | 'response' | 'opcode' | 'aa' | 'tc' | 'rd' | 'rcode' | 'question'> & { counts: number[]; reader: Reader } {
+export function decodeHeader(buf: Buffer): Pick<Message, 'id' | 'response' | 'opcode' | 'aa' | 'tc' | 'rd' | 'ad' | 'cd' | 'rcode' | 'question'> & { counts: number[]; reader: Reader } {
   const r = new Reader(buf);
   const id = r.u16('header');
   const flags = r.u16('header');
@@ -220,7 +251,7 @@ export function decodeHeader(buf: Buffer): Pick<Message, 'id' | 'response' | 'op
   if (counts[0] === 1) question = { name: r.name('question'), type: r.u16('question type'), class: r.u16('question class') };
   return {
     id, response: (flags & 0x8000) !== 0, opcode: (flags >> 11) & 0xf, aa: (flags & 0x0400) !== 0,
-    tc: (flags & 0x0200) !== 0, rd: (flags & 0x0100) !== 0, rcode: RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`,
+    tc: (flags & 0x0200) !== 0, rd: (flags & 0x0100) !== 0, ad: (flags & 0x0020) !== 0, cd: (flags & 0x0010) !== 0, rcode: RCODES[flags & 0xf] ?? `RCODE${flags & 0xf}`,
     question, counts, reader: r,
   };
 }
@@ -232,7 +263,7 @@ export function decodeHeader(buf: Buffer): Pick<Message, 'id' | 'response' | 'op
  */
 export function decodeMessage(buf: Buffer): Message {
   const h = decodeHeader(buf);
-  const msg: Message = { id: h.id, response: h.response, opcode: h.opcode, aa: h.aa, tc: h.tc, rd: h.rd, rcode: h.rcode, question: h.question, answers: [], authorities: [], authorityTypes: [] };
+  const msg: Message = { id: h.id, response: h.response, opcode: h.opcode, aa: h.aa, tc: h.tc, rd: h.rd, ad: h.ad, cd: h.cd, rcode: h.rcode, question: h.question, answers: [], authorities: [], authorityTypes: [] };
   if (h.tc) return msg;
   const r = h.reader;
   const [, an, ns, ar] = h.counts as [number, number, number, number];

@@ -4,9 +4,18 @@
  * validators can tell "does not exist" from "could not ask".
  */
 
-export type RRType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'NS' | 'PTR' | 'SOA' | 'TXT' | 'SPF';
+export type RRType = 'A' | 'AAAA' | 'CNAME' | 'MX' | 'NS' | 'PTR' | 'SOA' | 'TXT' | 'SPF' | 'DS' | 'DNSKEY' | 'RRSIG';
 
 export interface MxData { preference: number; exchange: string }
+/** DS (RFC 4034 §5.1): the digest as hex. */
+export interface DsData { keyTag: number; algorithm: number; digestType: number; digest: string }
+/** DNSKEY (RFC 4034 §2.1): the public key as base64; flags 257 is a key-signing key (SEP bit). */
+export interface DnskeyData { flags: number; protocol: number; algorithm: number; publicKey: string }
+/** RRSIG (RFC 4034 §3.1): times are seconds since the epoch (serial arithmetic not applied). */
+export interface RrsigData {
+  typeCovered: number; algorithm: number; labels: number; originalTtl: number;
+  expiration: number; inception: number; keyTag: number; signerName: string; signature: string;
+}
 export interface SoaData {
   mname: string; rname: string; serial: number; refresh: number; retry: number; expire: number; minimum: number;
 }
@@ -17,7 +26,10 @@ export type DnsRR =
   | { name: string; type: 'MX'; ttl: number; data: MxData }
   /** TXT/SPF: the character-strings of one RR, in order (join them with '' to get the value). */
   | { name: string; type: 'TXT' | 'SPF'; ttl: number; data: string[] }
-  | { name: string; type: 'SOA'; ttl: number; data: SoaData };
+  | { name: string; type: 'SOA'; ttl: number; data: SoaData }
+  | { name: string; type: 'DS'; ttl: number; data: DsData }
+  | { name: string; type: 'DNSKEY'; ttl: number; data: DnskeyData }
+  | { name: string; type: 'RRSIG'; ttl: number; data: RrsigData };
 
 /**
  * What became of one question.
@@ -39,6 +51,10 @@ export interface DnsAnswer {
   outcome: Outcome;
   /** Authoritative Answer bit of the reply. */
   aa: boolean;
+  /** Authentic Data bit (RFC 4035 §3.2.3): a validating resolver vouches for the answer. Absent when not read. */
+  ad?: boolean;
+  /** RRSIG records met in the answer section (asked with DO), whatever they cover. */
+  signatures?: number;
   /** Records of the asked type, at `name` or at the end of its CNAME chain. */
   records: DnsRR[];
   /** CNAME records met on the way, in chain order. */
@@ -48,6 +64,9 @@ export interface DnsAnswer {
   /** Human-readable reason for servfail/refused/timeout/error. */
   error?: string;
 }
+
+/** DNSSEC bits of a question: DO (RFC 3225) asks for signatures, CD (RFC 4035 §3.2.2) disables validation. */
+export interface DnssecFlags { dnssecOk?: boolean; checkingDisabled?: boolean }
 
 /** Ask one question. Implementations never throw for DNS-level failures; they return an outcome. */
 export type Lookup = (name: string, type: RRType) => Promise<DnsAnswer>;

@@ -9,7 +9,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
-import type { DnsAnswer, DnsRR, RRType } from './types.js';
+import type { DnsAnswer, DnsRR, DnssecFlags, RRType } from './types.js';
 import { toDnsAnswer } from './zone.js';
 import { canonicalName, decodeHeader, decodeMessage, encodeQuery, MalformedMessage, TYPE_CODES, type Message } from './message.js';
 import { formatServer, parseServer, type ServerAddress } from './server-address.js';
@@ -22,6 +22,8 @@ export interface QueryOptions {
   timeoutMs: number;
   /** Extra attempts after a timeout (default 1). */
   retries: number;
+  /** DO / CD bits (DNSSEC); none by default. */
+  dnssec?: DnssecFlags;
 }
 
 /** Follow the CNAME chain from `qname` through the answer section, as RFC 1034 §4.3.2 builds it. */
@@ -164,11 +166,11 @@ export async function query(serverSpec: string, name: string, type: RRType, opts
     try {
       const id = randomInt(0, 65536);
       wireStats.udp++;
-      let reply = await udpAsk(server, encodeQuery(id, qname, type, opts.recursion), id, qname, type, opts.timeoutMs);
+      let reply = await udpAsk(server, encodeQuery(id, qname, type, opts.recursion, opts.dnssec), id, qname, type, opts.timeoutMs);
       if (reply !== 'timeout' && reply.tc) {
         wireStats.tcp++;
         const tcpId = randomInt(0, 65536);
-        reply = await tcpAsk(server, encodeQuery(tcpId, qname, type, opts.recursion), tcpId, qname, type, opts.timeoutMs);
+        reply = await tcpAsk(server, encodeQuery(tcpId, qname, type, opts.recursion, opts.dnssec), tcpId, qname, type, opts.timeoutMs);
       }
       if (reply === 'timeout') { lastError = `no reply within ${opts.timeoutMs} ms`; continue; }
       const soa = reply.authorities.find((r) => r.type === 'SOA');
@@ -176,7 +178,9 @@ export async function query(serverSpec: string, name: string, type: RRType, opts
       const chain = chainAnswers(qname, type, reply.answers);
       const lame = lameness(reply, opts.recursion, chain.filter((r) => r.type === type));
       if (lame) return { ...failure(qname, type, label, 'lame', lame), aa: reply.aa };
-      return toDnsAnswer(qname, type, label, reply.aa, reply.rcode, chain, negativeTtl);
+      const answer = toDnsAnswer(qname, type, label, reply.aa, reply.rcode, chain, negativeTtl);
+      if (!opts.dnssec) return answer;
+      return { ...answer, ad: reply.ad, signatures: reply.answers.filter((r) => r.type === 'RRSIG').length };
     } catch (e) {
       lastError = e instanceof MalformedMessage ? `a reply that does not decode exactly (${e.message})` : e instanceof Error ? e.message : String(e);
     }

@@ -61,6 +61,9 @@ function toRR(r: ZoneRecord, ttl: number): DnsRR {
     }
     case 'SOA':
       return { name, type: 'SOA', ttl, data: r.data as SoaData };
+    case 'DS': case 'DNSKEY': case 'RRSIG':
+      // Zone data is unsigned: DNSSEC tests use BIND (test/helpers/dnssec.ts).
+      throw new Error(`zone data cannot hold ${r.type} records (the embedded server signs nothing)`);
     default:
       return { name, type: r.type, ttl, data: normName(String(r.data)) };
   }

@@ -18,7 +18,7 @@ export interface Finding {
   hint?: string | null;
 }
 
-export type CheckName = 'spf' | 'dkim' | 'dmarc' | 'mx' | 'cname';
+export type CheckName = 'spf' | 'dkim' | 'dmarc' | 'mx' | 'cname' | 'mta-sts' | 'tls-rpt' | 'dnssec' | 'bimi' | 'smtp';
 export type CheckStatus = 'pass' | 'warn' | 'fail' | 'none';
 
 export interface CheckResult {

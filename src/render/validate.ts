@@ -3,7 +3,7 @@
  * One verdict line per check, then every finding with the name, the term and the fix.
  */
 import { Chalk } from 'chalk';
-import type { ValidateReport } from '../core/validate.js';
+import { isLookupFailure, type ValidateReport } from '../core/validate.js';
 import type { CheckResult, Finding } from '../model/finding.js';
 import { renderSpfEvaluation } from './spf-eval.js';
 import { escapeText as esc } from './escape.js';
@@ -101,4 +101,52 @@ export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3
     lines.push(`Sending provider (guessed from SPF includes and DKIM targets): ${report.providers.map((p) => PROVIDER_NAMES[p] ?? esc(p)).join(', ')}`);
   }
   return lines;
+}
+
+/** The CSV columns after `domain`, in order; a check a run did not make (`smtp` without `--smtp`) is an empty cell. */
+export const CSV_CHECKS = ['spf', 'dkim', 'dmarc', 'mx', 'cname', 'mta-sts', 'tls-rpt', 'dnssec', 'bimi', 'smtp'] as const;
+
+function csvCell(v: string): string {
+  // Escaped like every human output: a spreadsheet or terminal gets no control character either.
+  const s = esc(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/**
+ * `validate --format csv`: one row per domain — the domain (the address when one was given), the
+ * status of each check (`unknown` when it could not ask), then the error codes, space-separated.
+ */
+export function renderValidateCsv(reports: ValidateReport[]): string[] {
+  const lines = [['domain', ...CSV_CHECKS, 'errors'].join(',')];
+  for (const r of reports) {
+    const status = (name: string) => {
+      const ch = r.checks.find((c) => c.check === name);
+      if (!ch) return '';
+      return r.unreachable || (ch.status === 'none' && ch.findings.some(isLookupFailure)) ? 'unknown' : ch.status;
+    };
+    const errors = [...new Set(r.checks.flatMap((c) => c.findings.filter((f) => f.severity === 'error').map((f) => f.code)))];
+    if (r.unreachable) errors.unshift('DNS_UNAVAILABLE');
+    lines.push([r.email ?? r.domain, ...CSV_CHECKS.map(status), errors.join(' ')].map(csvCell).join(','));
+  }
+  return lines;
+}
+
+/** After several domains' reports: one line per domain, worst first, then the count. */
+export function renderValidateSummary(reports: ValidateReport[], colorLevel: 0 | 1 | 2 | 3): string[] {
+  const c = new Chalk({ level: colorLevel });
+  const rows = reports.map((r) => {
+    const all = r.checks.flatMap((ch) => ch.findings);
+    const e = all.filter((f) => f.severity === 'error').length;
+    const w = all.filter((f) => f.severity === 'warning').length;
+    const rank = r.unreachable ? 1 : e > 0 ? 0 : w > 0 ? 2 : 3;
+    const text = r.unreachable ? c.red('could not check (no DNS answer)')
+      : e > 0 ? c.red(`${e} error${e === 1 ? '' : 's'}`) + (w ? `, ${w} warning${w === 1 ? '' : 's'}` : '')
+        : w > 0 ? c.yellow(`${w} warning${w === 1 ? '' : 's'}`) : c.green('all checks pass');
+    return { rank, line: `  ${esc(r.email ?? r.domain)}  ${text}` };
+  });
+  rows.sort((a, b) => a.rank - b.rank);
+  const failed = rows.filter((r) => r.rank === 0).length;
+  const unknown = rows.filter((r) => r.rank === 1).length;
+  return ['', c.bold(`Summary of ${reports.length} domains`), ...rows.map((r) => r.line),
+    `${failed} with errors${unknown ? `, ${unknown} could not be checked` : ''}, ${reports.length - failed - unknown} without errors.`];
 }

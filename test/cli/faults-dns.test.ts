@@ -30,7 +30,7 @@ function healthy(d: string): ZoneRecord[] {
 
 /** Everything validate asks about a domain (with selector probing), for a server that must never answer. */
 function silentNames(d: string): ZoneFault[] {
-  return [d, `_dmarc.${d}`, ...DEFAULT_DKIM_SELECTORS.map((s) => `${s}._domainkey.${d}`)].map((name) => ({ name, fault: 'timeout' as const }));
+  return [d, `_dmarc.${d}`, `_mta-sts.${d}`, `_smtp._tls.${d}`, `default._bimi.${d}`, ...DEFAULT_DKIM_SELECTORS.map((s) => `${s}._domainkey.${d}`)].map((name) => ({ name, fault: 'timeout' as const }));
 }
 
 /** Over 1232 bytes (the EDNS payload the client offers): the server must truncate it over UDP. */
@@ -88,7 +88,7 @@ describe('validate: a server that never answers', () => {
     clean(r);
     expect(r.code).toBe(69);
     const doc = parseJson(r);
-    expect(doc.checks.map((c: Check) => c.check).sort()).toEqual(['cname', 'dkim', 'dmarc', 'mx', 'spf']);
+    expect(doc.checks.map((c: Check) => c.check).sort()).toEqual(['bimi', 'cname', 'dkim', 'dmarc', 'dnssec', 'mta-sts', 'mx', 'spf', 'tls-rpt']);
     for (const c of doc.checks as Check[]) {
       expect(c.status, c.check).toBe('none');
       expect(codes(c).filter((x) => /_MISSING$/.test(x)), c.check).toEqual([]);

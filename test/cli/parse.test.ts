@@ -37,6 +37,12 @@ describe('argv → options', () => {
     expect(c.options).toMatchObject({ selector: ['s1', 's2'], exitCode: true });
   });
 
+  it('validate takes several targets, --file, --format and --smtp', async () => {
+    const c = await parse(['validate', 'a.test', 'b.test', '--file', 'list.txt', '--format', 'csv', '--smtp']);
+    expect(c.args).toEqual(['a.test', 'b.test']);
+    expect(c.options).toMatchObject({ file: 'list.txt', format: 'csv', smtp: true });
+  });
+
   it('global options work before and after the command, and repeat', async () => {
     const c = await parse(['--json', 'validate', 'acme.com', '--resolver', '127.0.0.1:5300', '--resolver', '[::1]:53', '--authoritative', '192.0.2.1', '--timeout', '500ms']);
     expect(c.globals).toMatchObject({ json: true, resolver: ['127.0.0.1:5300', '[::1]:53'], authoritative: ['192.0.2.1'], timeout: 500 });
@@ -79,12 +85,12 @@ describe('provider commands', () => {
 describe('bad usage is refused at parse time', () => {
   it.each([
     [['validate', 'acme.com', '--bogus'], /unknown option/],
-    [['validate'], /missing required argument/],
     [['validate', 'acme.com', '--resolver', 'dns.google'], /not an IP address/],
     [['validate', 'acme.com', '--timeout', 'soon'], /not a duration/],
     [['frobnicate'], /unknown command/],
     [['add', 'mail.acme.com'], /required option/],
     [['validate', 'acme.com', '--ip', '300.1.1.1'], /not an IPv4 or IPv6 address/],
+    [['validate', 'acme.com', '--format', 'xml'], /Allowed choices are table, json, csv/],
   ])('%j', async (argv, message) => {
     const e = await parseError(argv);
     expect(e.message).toMatch(message);

@@ -1,0 +1,117 @@
+/**
+ * Signed zones for DNSSEC tests, made with BIND's own tools (dnssec-keygen, dnssec-signzone from
+ * bind9-utils), and a *validating* unbound on loopback that trusts the test parent's key — so a real
+ * resolver sets the AD bit, or answers SERVFAIL for a bogus zone. Nothing leaves loopback: unbound
+ * gets a local root and stub zones pointing at the BIND server.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { query } from '../../src/dns/wire.js';
+import { freePort, UNBOUND, type RunningServer } from './programs.js';
+
+export const DNSSEC_KEYGEN = ['/usr/bin/dnssec-keygen', '/usr/sbin/dnssec-keygen'].find((p) => existsSync(p)) ?? null;
+export const DNSSEC_SIGNZONE = ['/usr/bin/dnssec-signzone', '/usr/sbin/dnssec-signzone'].find((p) => existsSync(p)) ?? null;
+
+export interface ZoneSpec {
+  name: string;
+  /** Zone-file body after the SOA/NS (relative names, one record a line). */
+  body: string;
+  signed: boolean;
+  /** Sign with signatures that expired long ago: validators find the zone bogus. */
+  expired?: boolean;
+  /** Children delegated from this zone, and whether their DS goes into it. */
+  children?: Array<{ name: string; ds: boolean }>;
+}
+
+const header = (zone: string) => `$TTL 300\n@ IN SOA ns.${zone}. h.${zone}. 1 3600 600 86400 60\n@ IN NS ns.${zone}.\nns IN A 127.0.0.1\n`;
+
+/**
+ * Zone files for `zones` in a fresh directory, children first: each signed child's DS set goes into
+ * its parent when `ds` says so (else the delegation is an island). Returns name → zone-file text and
+ * the trust anchor (the first zone's key-signing DNSKEY, as an unbound `trust-anchor:` line).
+ */
+export function buildSignedZones(zones: ZoneSpec[]): { dir: string; files: Record<string, string>; anchor: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'mailsetup-dnssec-'));
+  const run = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: dir, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  const files: Record<string, string> = {};
+  const ksks: Record<string, string> = {};
+  // Children before parents: a parent needs its children's DS.
+  const order = [...zones].sort((a, b) => b.name.split('.').length - a.name.split('.').length);
+  for (const z of order) {
+    let text = header(z.name) + z.body + '\n';
+    for (const c of z.children ?? []) {
+      const rel = c.name.slice(0, -(z.name.length + 1));
+      text += `${rel} IN NS ns.${c.name}.\nns.${rel} IN A 127.0.0.1\n`;
+      if (c.ds) text += readFileSync(join(dir, `dsset-${c.name}.`), 'utf8').replace(new RegExp(`^${c.name.replace(/\./g, '\\.')}\\.`, 'gm'), `${c.name}.`);
+    }
+    const file = join(dir, `db.${z.name}`);
+    writeFileSync(file, text);
+    if (!z.signed) { files[z.name] = text; continue; }
+    const ksk = run(DNSSEC_KEYGEN!, ['-K', dir, '-a', 'ECDSAP256SHA256', '-f', 'KSK', '-n', 'ZONE', z.name]);
+    run(DNSSEC_KEYGEN!, ['-K', dir, '-a', 'ECDSAP256SHA256', '-n', 'ZONE', z.name]);
+    ksks[z.name] = readFileSync(join(dir, `${ksk}.key`), 'utf8').split('\n').find((l) => /DNSKEY/.test(l) && !l.startsWith(';'))!;
+    // -P: dnssec-signzone would refuse to write a zone whose signatures do not verify (expired ones).
+    const times = z.expired ? ['-P', '-s', '20200101000000', '-e', '20200201000000'] : [];
+    run(DNSSEC_SIGNZONE!, ['-S', '-K', dir, '-d', dir, '-o', z.name, '-f', `${file}.signed`, ...times, file]);
+    files[z.name] = readFileSync(`${file}.signed`, 'utf8');
+  }
+  const top = zones[0]!.name;
+  return { dir, files, anchor: ksks[top] ?? '' };
+}
+
+/** unbound validating with `anchor` for the test zones, each a stub at `upstream`, behind a local root. */
+export async function startValidatingUnbound(zones: string[], upstream: { host: string; port: number }, anchor: string, validate = true): Promise<RunningServer> {
+  if (!UNBOUND) throw new Error('unbound is not installed');
+  const dir = mkdtempSync(join(tmpdir(), 'mailsetup-unbound-v-'));
+  const port = await freePort();
+  const stubs = zones.map((z) => `stub-zone:\n  name: "${z}"\n  stub-addr: ${upstream.host}@${upstream.port}\n`).join('');
+  writeFileSync(join(dir, 'root.hints'), '.                      3600000 IN NS a.root.loopback.invalid.\na.root.loopback.invalid. 3600000 IN A  127.0.0.1\n');
+  const local = ['  local-zone: "." static\n', ...zones.map((z) => `  local-zone: "${z}." transparent\n`)].join('');
+  writeFileSync(join(dir, 'unbound.conf'), `server:
+  interface: 127.0.0.1
+  port: ${port}
+  do-ip6: no
+  do-daemonize: no
+  use-syslog: no
+  logfile: ""
+  username: ""
+  chroot: ""
+  directory: "${dir}"
+  pidfile: "${dir}/unbound.pid"
+  access-control: 127.0.0.0/8 allow
+  do-not-query-localhost: no
+  module-config: "${validate ? 'validator iterator' : 'iterator'}"
+  root-hints: "${dir}/root.hints"
+  val-log-level: 2
+  ${validate ? `trust-anchor: "${anchor.replace(/\s+/g, ' ').trim()}"` : ''}
+${local}
+remote-control:
+  control-enable: no
+${stubs}`);
+  let output = '';
+  const proc = spawn(UNBOUND, ['-d', '-c', join(dir, 'unbound.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout?.on('data', (d) => { output += d; });
+  proc.stderr?.on('data', (d) => { output += d; });
+  const address = `127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`unbound exited early (${proc.exitCode}):\n${output}`);
+    const a = await query(address, zones[0]!, 'SOA', { recursion: true, timeoutMs: 300, retries: 0 });
+    if (a.outcome === 'answer') break;
+    if (Date.now() > deadline) throw new Error(`unbound did not answer within 15 s:\n${output}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    address, port, dir, log: () => output,
+    stop: async () => {
+      if (proc.exitCode === null) {
+        const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+        proc.kill('SIGTERM');
+        await exited;
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
