@@ -27,7 +27,7 @@ const result = await build({
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
-  // CommonJS dependencies (cli-table3) call require() for Node built-ins.
+  // CommonJS dependencies bundled as such (the AWS SDK, proper-lockfile …) call require() for Node built-ins.
   banner: { js: "import { createRequire as __msCreateRequire } from 'node:module'; const require = __msCreateRequire(import.meta.url);" },
 });
 const written = new Set(Object.keys(result.metafile.outputs).map((p) => resolve(p)));
