@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { parseIdentity, organisationalDomain } from '../../model/domain-name.js';
 import { showDomain } from '../../render/idn.js';
 import { regionProblem } from '../../providers/regions.js';
@@ -98,6 +99,8 @@ export async function addCommand(args: string[], options: Record<string, unknown
   const badRegion = region === undefined ? null : regionProblem(providerId, region);
   if (badRegion) throw badRegion;
   const ctx = createContext(globals);
+  const store = ctx.store();
+  const firstWrite = !existsSync(store.path);
   const factory = await loadProvider(providerId);
   const provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(region ? { region } : {}), debug: (l) => ctx.out.debug(l) });
   const result = await ctx.out.waitFor(`registering ${identity.email ?? identity.domain} with ${providerId} and reading its DNS`, runAdd({
@@ -107,13 +110,21 @@ export async function addCommand(args: string[], options: Record<string, unknown
       ...(region ? { region } : {}), ...(mailFrom ? { mailFrom: mailFrom.toLowerCase() } : {}), ...(dkim ? { dkim } : {}),
       ...(keySize ? { dkimKeySize: keySize as 1024 | 2048 } : {}), ...(options.inbound ? { inbound: true } : {}),
     },
-  }, { store: ctx.store(), provider, lookup: validateLookup(identity.domain, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }) }));
+  }, { store, provider, lookup: validateLookup(identity.domain, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }) }));
 
   if (ctx.out.json) {
     const { provider: p, providerId: id, region: reg, status, records } = result.entry;
     ctx.out.document({ domain: result.domain, provider: p, providerId: id, region: reg, status, adopted: result.adopted, records, notes: result.notes });
   } else {
     await printHuman(ctx, result, PROVIDER_NAMES[providerId] ?? providerId);
+  }
+  // Where the state went, always; and plainly the first time, when it is the per-user fallback
+  // rather than a mailsetup.json next to the infrastructure code (DESIGN.md "init").
+  if (firstWrite && store.source === 'xdg') {
+    ctx.out.note(`Created ${store.path}: no mailsetup.json was found in this directory or up to the repository root, so the state is kept in your user config.`);
+    ctx.out.note('To keep it next to your infrastructure code (and commit it), run "mailsetup init" there and add the domain again.');
+  } else {
+    ctx.out.note(`${firstWrite ? 'Created' : 'Saved in'} ${store.path}.`);
   }
   return EXIT.OK;
 }
