@@ -64,13 +64,16 @@ export function spawnCli(args: string[], env: NodeJS.ProcessEnv, onLine: (line: 
     let stdout = '';
     let stderr = '';
     let pending = '';
-    child.stdout.on('data', (d) => {
+    // Decode as UTF-8 across chunk boundaries: a character split between two reads stays whole.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (d: string) => {
       stdout += d;
       pending += d;
       let nl: number;
       while ((nl = pending.indexOf('\n')) >= 0) { onLine(pending.slice(0, nl)); pending = pending.slice(nl + 1); }
     });
-    child.stderr.on('data', (d) => { stderr += d; });
+    child.stderr.on('data', (d: string) => { stderr += d; });
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`mailsetup ${args.join(' ')} timed out\n${stderr}`)); }, timeoutMs);
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });

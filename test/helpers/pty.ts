@@ -43,8 +43,12 @@ export function runPty(args: string[], opt: PtyOptions): Promise<PtyResult> {
     const poll = setInterval(feed, 100);
     // Never leave a runaway child behind: kill the whole session if it outlives the test.
     const guard = setTimeout(() => child.kill('SIGKILL'), opt.timeoutMs ?? 30_000);
-    child.stdout.on('data', (x) => { out += x; if (out.length > 2_000_000) child.kill('SIGKILL'); feed(); });
-    child.stderr.on('data', (x) => { out += x; });
+    // setEncoding: a UTF-8 character split across two chunks (a box-drawing '─' at a pipe boundary)
+    // is decoded whole, not as replacement characters that would widen the line.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on('data', (x: string) => { out += x; if (out.length > 2_000_000) child.kill('SIGKILL'); feed(); });
+    child.stderr.on('data', (x: string) => { out += x; });
     child.on('close', (c) => {
       clearTimeout(guard);
       clearInterval(poll);
