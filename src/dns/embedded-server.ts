@@ -3,10 +3,9 @@
  * TCP on one port. It serves `ZoneData` through `answerFromZone` (the same semantics as
  * `memoryLookup`). The demo publishes records through it; tests serve broken zones from it.
  */
-import dgram from 'node:dgram';
-import net from 'node:net';
 import * as packet from 'dns-packet';
 import type { DnsRR, RRType } from './types.js';
+import { listenDns } from './listen.js';
 import { answerFromZone, normName, type ZoneData } from './zone.js';
 
 export interface EmbeddedDns {
@@ -113,64 +112,15 @@ export async function startEmbeddedDns(initial: ZoneData, options: EmbeddedDnsOp
 
   const later = (fn: () => void): void => { if (options.delayMs) setTimeout(fn, options.delayMs); else fn(); };
 
-  const udp = dgram.createSocket(host.includes(':') ? 'udp6' : 'udp4');
-  udp.on('message', (msg, rinfo) => {
-    later(() => { for (const b of respond(msg, 'udp')) udp.send(b, rinfo.port, rinfo.address); });
+  const listener = await listenDns(host, {
+    udp: (msg, rinfo, udp) => later(() => { for (const b of respond(msg, 'udp')) udp.send(b, rinfo.port, rinfo.address); }),
+    tcp: (msg, write) => later(() => { for (const b of respond(msg, 'tcp')) write(b); }),
   });
-  const sockets = new Set<net.Socket>();
-  const tcp = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buf = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + msg.length);
-        later(() => {
-          for (const b of respond(msg, 'tcp')) {
-            const len = Buffer.alloc(2);
-            len.writeUInt16BE(b.length);
-            if (!socket.destroyed) socket.write(Buffer.concat([len, b]));
-          }
-        });
-      }
-    });
-  });
-
-  // UDP and TCP must share a port: bind UDP to an ephemeral port, then TCP to the same one; retry
-  // on the rare clash with another process.
-  for (let attempt = 0; ; attempt++) {
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(0, host, () => { udp.off('error', reject); resolve(); });
-    });
-    const port = udp.address().port;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        tcp.once('error', reject);
-        tcp.listen(port, host, () => { tcp.off('error', reject); resolve(); });
-      });
-      break;
-    } catch (e) {
-      if (attempt >= 5) throw e;
-      await new Promise<void>((r) => udp.close(() => r()));
-      return startEmbeddedDns(initial, options);
-    }
-  }
-  const port = udp.address().port;
   return {
-    address: host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`,
-    port,
+    address: listener.address,
+    port: listener.port,
     queries,
     setZone(z) { zone = z; },
-    async close() {
-      for (const s of sockets) s.destroy();
-      await Promise.all([
-        new Promise<void>((r) => udp.close(() => r())),
-        new Promise<void>((r) => tcp.close(() => r())),
-      ]);
-    },
+    close: () => listener.close(),
   };
 }

@@ -4,12 +4,11 @@
  * resolver sets the AD bit, or answers SERVFAIL for a bogus zone. Nothing leaves loopback: unbound
  * gets a local root and stub zones pointing at the BIND server.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { query } from '../../src/dns/wire.js';
-import { freePort, UNBOUND, type RunningServer } from './programs.js';
+import { startUnbound, type RunningServer } from './programs.js';
 
 export const DNSSEC_KEYGEN = ['/usr/bin/dnssec-keygen', '/usr/sbin/dnssec-keygen'].find((p) => existsSync(p)) ?? null;
 export const DNSSEC_SIGNZONE = ['/usr/bin/dnssec-signzone', '/usr/sbin/dnssec-signzone'].find((p) => existsSync(p)) ?? null;
@@ -61,57 +60,7 @@ export function buildSignedZones(zones: ZoneSpec[]): { dir: string; files: Recor
   return { dir, files, anchor: ksks[top] ?? '' };
 }
 
-/** unbound validating with `anchor` for the test zones, each a stub at `upstream`, behind a local root. */
-export async function startValidatingUnbound(zones: string[], upstream: { host: string; port: number }, anchor: string, validate = true): Promise<RunningServer> {
-  if (!UNBOUND) throw new Error('unbound is not installed');
-  const dir = mkdtempSync(join(tmpdir(), 'mailsetup-unbound-v-'));
-  const port = await freePort();
-  const stubs = zones.map((z) => `stub-zone:\n  name: "${z}"\n  stub-addr: ${upstream.host}@${upstream.port}\n`).join('');
-  writeFileSync(join(dir, 'root.hints'), '.                      3600000 IN NS a.root.loopback.invalid.\na.root.loopback.invalid. 3600000 IN A  127.0.0.1\n');
-  const local = ['  local-zone: "." static\n', ...zones.map((z) => `  local-zone: "${z}." transparent\n`)].join('');
-  writeFileSync(join(dir, 'unbound.conf'), `server:
-  interface: 127.0.0.1
-  port: ${port}
-  do-ip6: no
-  do-daemonize: no
-  use-syslog: no
-  logfile: ""
-  username: ""
-  chroot: ""
-  directory: "${dir}"
-  pidfile: "${dir}/unbound.pid"
-  access-control: 127.0.0.0/8 allow
-  do-not-query-localhost: no
-  module-config: "${validate ? 'validator iterator' : 'iterator'}"
-  root-hints: "${dir}/root.hints"
-  val-log-level: 2
-  ${validate ? `trust-anchor: "${anchor.replace(/\s+/g, ' ').trim()}"` : ''}
-${local}
-remote-control:
-  control-enable: no
-${stubs}`);
-  let output = '';
-  const proc = spawn(UNBOUND, ['-d', '-c', join(dir, 'unbound.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-  proc.stdout?.on('data', (d) => { output += d; });
-  proc.stderr?.on('data', (d) => { output += d; });
-  const address = `127.0.0.1:${port}`;
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    if (proc.exitCode !== null) throw new Error(`unbound exited early (${proc.exitCode}):\n${output}`);
-    const a = await query(address, zones[0]!, 'SOA', { recursion: true, timeoutMs: 300, retries: 0 });
-    if (a.outcome === 'answer') break;
-    if (Date.now() > deadline) throw new Error(`unbound did not answer within 15 s:\n${output}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return {
-    address, port, dir, log: () => output,
-    stop: async () => {
-      if (proc.exitCode === null) {
-        const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-        proc.kill('SIGTERM');
-        await exited;
-      }
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+/** unbound validating with `anchor` for the test zones (each a stub at `upstream`), or, with `validate` false, only iterating. */
+export function startValidatingUnbound(zones: string[], upstream: { host: string; port: number }, anchor: string, validate = true): Promise<RunningServer> {
+  return startUnbound(zones, upstream, validate ? { trustAnchor: anchor } : {});
 }

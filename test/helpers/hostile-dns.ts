@@ -6,8 +6,8 @@
  * one port, like a real server. Only 127.0.0.1 is ever used.
  */
 import dgram from 'node:dgram';
-import net from 'node:net';
 import * as packet from 'dns-packet';
+import { listenDns } from '../../src/dns/listen.js';
 
 export type Trick =
   /** A forged reply (the attacker's upstream answer) from another source port first, the real one 100 ms later. */
@@ -109,66 +109,22 @@ export async function startHostileDns(upstream: string, rules: HostileRule[]): P
     return [{ bytes: honest }];
   }
 
-  const sockets = new Set<net.Socket>();
-  function onUdp(udp: dgram.Socket): void {
-    udp.on('message', (msg, rinfo) => {
-      void respond(msg).then((replies) => {
-        for (const r of replies) {
-          const send = () => (r.spoofed ? liar : udp).send(r.bytes, rinfo.port, rinfo.address);
-          if (r.delayMs) setTimeout(send, r.delayMs); else send();
-        }
-      });
-    });
-  }
-  const tcp = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buf = Buffer.alloc(0);
-    socket.on('data', (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
-        const msg = buf.subarray(2, 2 + buf.readUInt16BE(0));
-        buf = buf.subarray(2 + msg.length);
-        void respond(msg).then((replies) => {
-          // TCP has no source-port trick: only the genuine reply goes down the connection.
-          for (const r of replies.filter((x) => !x.spoofed)) {
-            const len = Buffer.alloc(2);
-            len.writeUInt16BE(r.bytes.length);
-            if (!socket.destroyed) socket.write(Buffer.concat([len, r.bytes]));
-          }
-        });
+  const listener = await listenDns('127.0.0.1', {
+    udp: (msg, rinfo, udp) => void respond(msg).then((replies) => {
+      for (const r of replies) {
+        const send = () => (r.spoofed ? liar : udp).send(r.bytes, rinfo.port, rinfo.address);
+        if (r.delayMs) setTimeout(send, r.delayMs); else send();
       }
-    });
+    }),
+    // TCP has no source-port trick: only the genuine reply goes down the connection.
+    tcp: (msg, write) => void respond(msg).then((replies) => { for (const r of replies.filter((x) => !x.spoofed)) write(r.bytes); }),
   });
-  // UDP and TCP share one port: bind UDP to an ephemeral port, then TCP to the same one; another
-  // process may hold that TCP port, so try again with a fresh UDP port.
-  let udp: dgram.Socket;
-  let port = 0;
-  for (let attempt = 0; ; attempt++) {
-    udp = dgram.createSocket('udp4');
-    onUdp(udp);
-    await new Promise<void>((r) => udp.bind(0, '127.0.0.1', () => r()));
-    port = udp.address().port;
-    try {
-      await new Promise<void>((resolve, reject) => { tcp.once('error', reject); tcp.listen(port, '127.0.0.1', () => { tcp.off('error', reject); resolve(); }); });
-      break;
-    } catch (e) {
-      await new Promise<void>((r) => udp.close(() => r()));
-      if (attempt >= 10) throw e;
-    }
-  }
   return {
-    address: `127.0.0.1:${port}`,
-    port,
+    address: listener.address,
+    port: listener.port,
     queries,
     async close() {
-      for (const s of sockets) s.destroy();
-      await Promise.all([
-        new Promise<void>((r) => udp.close(() => r())),
-        new Promise<void>((r) => liar.close(() => r())),
-        new Promise<void>((r) => tcp.close(() => r())),
-      ]);
+      await Promise.all([listener.close(), new Promise<void>((r) => liar.close(() => r()))]);
     },
   };
 }

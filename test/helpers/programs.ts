@@ -107,7 +107,11 @@ ${zoneConf}
  * the Internet's root servers), each test zone is `transparent` so its questions still go to the stub,
  * and the root hints name a loopback address in case anything ever reaches for the root.
  */
-export async function startUnbound(zones: string[], upstream: { host: string; port: number }): Promise<RunningServer> {
+/**
+ * `trustAnchor` makes it a validating resolver (the DNSSEC tests: the parent zone's key as the
+ * anchor, a bogus child answered SERVFAIL); without it, it only iterates.
+ */
+export async function startUnbound(zones: string[], upstream: { host: string; port: number }, opts: { trustAnchor?: string } = {}): Promise<RunningServer> {
   if (!UNBOUND) throw new Error('unbound is not installed');
   const dir = mkdtempSync(join(tmpdir(), 'mailsetup-unbound-'));
   const port = await freePort();
@@ -116,7 +120,10 @@ export async function startUnbound(zones: string[], upstream: { host: string; po
   // unbound serves special-use TLDs (test., invalid., …) itself by default (RFC 6761); the
   // transparent local zones below (more specific) let our zones through to the stub.
   const local = ['  local-zone: "." static\n', ...zones.map((z) => `  local-zone: "${z.replace(/\.$/, '')}." transparent\n`)].join('');
-  const insecure = zones.map((z) => `  domain-insecure: "${z}"\n`).join('');
+  const anchor = opts.trustAnchor?.replace(/\s+/g, ' ').trim();
+  const dnssec = anchor
+    ? `  module-config: "validator iterator"\n  val-log-level: 2\n  trust-anchor: "${anchor}"\n`
+    : `  module-config: "iterator"\n  harden-dnssec-stripped: no\n${zones.map((z) => `  domain-insecure: "${z}"\n`).join('')}`;
   writeFileSync(join(dir, 'unbound.conf'), `server:
   interface: 127.0.0.1
   port: ${port}
@@ -130,10 +137,8 @@ export async function startUnbound(zones: string[], upstream: { host: string; po
   pidfile: "${dir}/unbound.pid"
   access-control: 127.0.0.0/8 allow
   do-not-query-localhost: no
-  module-config: "iterator"
-  harden-dnssec-stripped: no
   root-hints: "${dir}/root.hints"
-${local}${insecure}
+${dnssec}${local}
 remote-control:
   control-enable: no
 ${stubs}`);
