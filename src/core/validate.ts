@@ -5,6 +5,7 @@
 import type { Identity } from '../model/domain-name.js';
 import { organisationalDomain, isSubdomainOf } from '../model/domain-name.js';
 import type { CheckResult, Finding } from '../model/finding.js';
+import { isLookupFailure } from '../model/finding.js';
 import type { Lookup } from '../dns/types.js';
 import type { DnsEngine } from '../dns/engine.js';
 import { auditSpf, guessProviders } from '../validators/spf/audit.js';
@@ -88,10 +89,7 @@ function mxHostsOf(mx: CheckResult): string[] {
   return [...new Set(d.deliverTo.map((x) => x.host).filter((h) => h !== '' && h !== '.'))];
 }
 
-/** Finding codes that mean "could not ask", not "found a problem". */
-export function isLookupFailure(f: Finding): boolean {
-  return /(_LOOKUP_FAILED|_UNAVAILABLE|_DNS_ERROR|_UNCHECKED|COULD_NOT_CHECK)$/.test(f.code);
-}
+export { isLookupFailure } from '../model/finding.js';
 
 export async function runValidate(opts: ValidateOptions, deps: ValidateDeps): Promise<ValidateReport> {
   const domain = opts.identity.domain;

@@ -13,6 +13,7 @@ import { parseSpf, selectSpfRecord } from '../validators/spf/parse.js';
 import { dmarcVersionFirst, meantAsDmarc, parseDmarc } from '../validators/dmarc.js';
 import { parseDkimKey } from '../validators/dkim.js';
 import { findMisplaced, isQuoted } from '../validators/diagnose.js';
+import { isLookupFailure } from '../model/finding.js';
 
 export type RecordStatus = 'verified' | 'missing' | 'invalid' | 'unknown';
 
@@ -73,7 +74,7 @@ async function matchTxt(r: DnsRecord, values: string[], spfLookup: Lookup): Prom
     // Whatever authorises the provider, a record over the RFC 7208 limits (or otherwise broken) is a
     // permerror at receivers, for the provider's mail too. A lookup that could not be made is not
     // such an error: it says nothing about the record.
-    const broken = audit.findings.find((f) => f.severity === 'error' && f.code !== 'SPF_INCLUDE_MISSING' && !/_LOOKUP_FAILED$|_UNAVAILABLE$|_DNS_ERROR$|_UNCHECKED$/.test(f.code));
+    const broken = audit.findings.find((f) => f.severity === 'error' && f.code !== 'SPF_INCLUDE_MISSING' && !isLookupFailure(f));
     if (wanted.length > 0 && wanted.every((w) => direct.has(w))) {
       return broken
         ? m('invalid', broken.code, [sel.record], broken.message, broken.hint ?? null)

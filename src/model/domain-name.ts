@@ -6,6 +6,7 @@ import { domainToASCII } from 'node:url';
 import { isIP } from 'node:net';
 import { getDomain } from 'tldts';
 import { MailsetupError } from '../errors.js';
+import { escapeText } from '../render/escape.js';
 
 export interface Identity {
   /** The domain part, normalised (punycode, lower-case, no trailing dot). */
@@ -19,16 +20,8 @@ export interface Identity {
 /** Control (C0, DEL, C1) and format characters (bidi controls, zero-width joiners…): never part of an address we echo. */
 const CONTROL_OR_FORMAT = /[\p{Cc}\p{Cf}]/u;
 
-/** The input with those characters shown as `\x1b` / `\u202e` (DESIGN.md), so an error message cannot drive the terminal. */
-function shown(input: string): string {
-  return input.replace(/[\p{Cc}\p{Cf}]/gu, (c) => {
-    const n = c.codePointAt(0)!;
-    return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
-  });
-}
-
 function invalid(input: string, why: string, hint = 'Give a domain such as mail.example.com or an address such as you@example.com.'): MailsetupError {
-  return new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid domain name: ${why}`, { hint });
+  return new MailsetupError('DOMAIN_INVALID', `"${escapeText(input)}" is not a valid domain name: ${why}`, { hint });
 }
 
 /** Normalise and check a domain name; throws DOMAIN_INVALID (exit 64) with the reason. */
@@ -83,7 +76,7 @@ export function parseIdentity(input: string, opts: { smtp?: boolean } = {}): Ide
   const at = input.lastIndexOf('@');
   if (at === -1) return { domain: parseDomain(input), localPart: null, email: null };
   if (input.slice(at + 1).trim() === '') {
-    throw new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid email address: nothing after the "@"`, {
+    throw new MailsetupError('DOMAIN_INVALID', `"${escapeText(input)}" is not a valid email address: nothing after the "@"`, {
       hint: 'Give an address such as you@example.com, or just the domain.',
     });
   }
@@ -94,7 +87,7 @@ export function parseIdentity(input: string, opts: { smtp?: boolean } = {}): Ide
     : octets > 64 ? `its local part is ${octets} octets long (the limit is 64)`
       : !opts.smtp && /\s/.test(local) ? 'its local part contains a space' : null;
   if (why) {
-    throw new MailsetupError('DOMAIN_INVALID', `"${shown(input)}" is not a valid email address: ${why}`, {
+    throw new MailsetupError('DOMAIN_INVALID', `"${escapeText(input)}" is not a valid email address: ${why}`, {
       hint: 'Give an address such as you@example.com, or just the domain.',
     });
   }

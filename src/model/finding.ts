@@ -33,6 +33,11 @@ export interface CheckResult {
   detail?: unknown;
 }
 
+/** Finding codes that mean "could not ask", not "found a problem". */
+export function isLookupFailure(f: Pick<Finding, 'code'>): boolean {
+  return /(_LOOKUP_FAILED|_UNAVAILABLE|_DNS_ERROR|_UNCHECKED|COULD_NOT_CHECK)$/.test(f.code);
+}
+
 /** pass / warn / fail from findings; `none` is decided by the caller (nothing could be checked). */
 export function statusFromFindings(findings: Finding[]): Exclude<CheckStatus, 'none'> {
   if (findings.some((f) => f.severity === 'error')) return 'fail';

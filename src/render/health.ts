@@ -7,17 +7,7 @@ import { Chalk } from 'chalk';
 import type { DomainHealth } from '../core/health.js';
 import { percent, PROVIDER_NAME, type HealthStatus } from '../core/health-rules.js';
 import type { HealthSnapshot } from '../state/schema.js';
-import { escapeText, jsonText as escapeJsonText } from './escape.js';
-
-/** Text from a provider, escaped for the terminal: the one escaping function (src/render/escape.ts). */
-export function shown(text: string): string {
-  return escapeText(text);
-}
-
-/** One JSON document, as every command prints it (DEL, C1 and format characters `\u`-escaped). */
-export function jsonText(doc: unknown): string {
-  return escapeJsonText(doc, 2) + '\n';
-}
+import { escapeText as shown } from './escape.js';
 
 export function healthDocument(results: DomainHealth[], checkedAt: string): Record<string, unknown> {
   return {

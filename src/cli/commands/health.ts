@@ -3,7 +3,7 @@ import { healthExitCode } from '../../core/health-rules.js';
 import { verifyDomain } from '../../core/verify.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { healthWindow } from '../../providers/window.js';
-import { healthDocument, jsonText, renderHealth, renderHistory } from '../../render/health.js';
+import { healthDocument, renderHealth, renderHistory } from '../../render/health.js';
 import { createContext, type GlobalOptions } from '../context.js';
 import { resolveTargets, verifyDeps } from './verify.js';
 
@@ -24,7 +24,7 @@ export async function healthCommand(args: string[], options: Record<string, unkn
     const domains = args.length === 0 || options.all ? Object.keys(state.domains).filter((d) => !d.includes('@')).sort() : await resolveTargets(ctx, args, false);
     for (const d of domains) if (!state.domains[d]) throw new MailsetupError('DOMAIN_NOT_FOUND', `${d} is not in ${ctx.store().path}`, { hint: 'Check the name with "mailsetup list".' });
     const history = domains.map((d) => ({ domain: d, history: state.domains[d]!.health ?? [] }));
-    if (ctx.out.json) process.stdout.write(jsonText({ domains: history }));
+    if (ctx.out.json) ctx.out.document({ domains: history });
     else history.forEach((h, i) => { if (i > 0) ctx.out.line(''); for (const l of renderHistory(h.domain, h.history)) ctx.out.line(l); });
     return EXIT.OK;
   }
@@ -49,14 +49,14 @@ export async function healthCommand(args: string[], options: Record<string, unkn
     dns: async (domain, entry) => (await verifyDomain(domain, entry, { noProvider: true, refresh: false }, vdeps)).status,
     concurrency: 8,
   });
-  if (ctx.out.json) process.stdout.write(jsonText(healthDocument(run.results, run.checkedAt)));
+  if (ctx.out.json) ctx.out.document(healthDocument(run.results, run.checkedAt));
   else {
     for (const l of renderHealth(run.results, ctx.out.colorLevel)) ctx.out.line(l);
   }
   // --quiet: the result line only, the worst status over the domains.
   if (ctx.out.quiet && !ctx.out.json) {
     const worst = healthExitCode(run.results.map((r) => r.status));
-    process.stdout.write(`${({ 0: 'healthy', 1: 'warning', 2: 'flagged', 69: 'unknown' } as Record<number, string>)[worst]}\n`);
+    ctx.out.result(`${({ 0: 'healthy', 1: 'warning', 2: 'flagged', 69: 'unknown' } as Record<number, string>)[worst]}\n`);
   }
   if (options.exitCode) return healthExitCode(run.results.map((r) => r.status));
   // A provider that could not be asked for some domain: the check did not fully run.

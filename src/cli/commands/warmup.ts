@@ -1,7 +1,6 @@
 import { parseDomain } from '../../model/domain-name.js';
 import { addDays, planCaps, planFactor, utcDay, walkPlan, WARMUP_DEFAULTS, type DayRecord, type PlanDay, type WarmupStep } from '../../core/warmup-plan.js';
 import { MailsetupError, EXIT } from '../../errors.js';
-import { jsonText } from '../../render/health.js';
 import type { HealthSnapshot, WarmupPlanState } from '../../state/schema.js';
 import { createContext, type GlobalOptions } from '../context.js';
 
@@ -115,7 +114,7 @@ export async function warmupCommand(args: string[], options: Record<string, unkn
       return before;
     });
     if (!plan) {
-      if (ctx.out.json) process.stdout.write(jsonText({ domain, plan: null, dropped: had !== null }));
+      if (ctx.out.json) ctx.out.document({ domain, plan: null, dropped: had !== null });
       else ctx.out.line(had ? `${domain}: warm-up plan dropped (${store.path})` : `${domain}: there was no warm-up plan`);
       return EXIT.OK;
     }
@@ -126,7 +125,7 @@ export async function warmupCommand(args: string[], options: Record<string, unkn
     throw new MailsetupError('USAGE', `${domain} has no warm-up plan`, { hint: `Start one with "mailsetup warmup ${domain} --target <messages a day>".` });
   }
   const view = warmupView(domain, current, entry.health ?? [], now);
-  if (ctx.out.json) process.stdout.write(jsonText(view));
+  if (ctx.out.json) ctx.out.document(view);
   else {
     for (const l of render(view, plan !== null)) ctx.out.line(l);
     if (plan) ctx.out.note(`Plan saved in ${store.path}.`);
