@@ -7,13 +7,12 @@
  *   import { validate, verify } from 'mailsetup';
  *   const report = await validate('acme.com', { resolvers: ['1.1.1.1'] });
  */
-import { parseDomain, parseIdentity, parseSmtpIdentity } from '../model/domain-name.js';
+import { parseIdentity, parseSmtpIdentity } from '../model/domain-name.js';
 import { runValidate } from '../core/validate.js';
 import { runVerify } from '../core/verify.js';
 import { verifyDocument } from '../render/verify.js';
 import { createContext, type Context } from '../cli/context.js';
-import { verifyDeps } from '../cli/commands/verify.js';
-import { MailsetupError } from '../errors.js';
+import { resolveTargets, verifyDeps } from '../cli/commands/verify.js';
 import { listDomains } from '../core/registry.js';
 import type { DomainStatus } from '../state/schema.js';
 
@@ -78,13 +77,7 @@ export interface VerifyOptions extends ClientOptions {
 /** `mailsetup verify <domains> --json` (always an array here): one document per domain. */
 export async function verify(domains: string[] | 'all', options: VerifyOptions = {}): Promise<Array<ReturnType<typeof verifyDocument>>> {
   const ctx = context(options);
-  let names: string[];
-  if (domains === 'all') {
-    names = Object.keys((await ctx.store().read()).domains).filter((d) => !d.includes('@')).sort();
-    if (names.length === 0) throw new MailsetupError('DOMAIN_NOT_FOUND', `no domains in ${ctx.store().path}`, { hint: 'Add one with "mailsetup add <domain> --provider <p>".' });
-  } else {
-    names = [...new Set(domains.map(parseDomain))];
-  }
+  const names = await resolveTargets(ctx, domains === 'all' ? [] : domains, domains === 'all');
   const results = await runVerify(names, { noProvider: !!options.noProvider, refresh: !!options.refresh }, verifyDeps(ctx));
   return results.map(verifyDocument);
 }
