@@ -5,8 +5,8 @@
  * adapter keeps its own failure class, messages and hints.
  */
 import { MailsetupError } from '../errors.js';
-import { retryBudget, withRetries } from './retry.js';
-import type { Failure } from './retry.js';
+import { retryBudget, withRetries } from '../remote/retry.js';
+import type { Failure } from '../remote/retry.js';
 import type { ProviderContext } from './types.js';
 
 /** How a sanitised adapter failure came about. */

@@ -1,6 +1,6 @@
 /** Provider retries stay within about 30 s in all (DESIGN.md; issue 12 item 5), on a fake clock. */
 import { describe, expect, it } from 'vitest';
-import { retryBudget, withRetries } from '../../src/providers/retry.js';
+import { retryBudget, withRetries } from '../../src/remote/retry.js';
 
 function clock() {
   let t = 0;

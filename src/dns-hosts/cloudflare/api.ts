@@ -7,7 +7,7 @@
  */
 import type { Cloudflare } from 'cloudflare';
 import { MailsetupError } from '../../errors.js';
-import { realSleep, retryBudget, withRetries } from '../../providers/retry.js';
+import { realSleep, retryBudget, withRetries } from '../../remote/retry.js';
 import type { HostContext } from '../types.js';
 import type { CfRecord, CfRecordBody } from './convert.js';
 import { classifyCloudflareError, CloudflareMalformedError, isDuplicate, TOKEN_VAR, toMailsetupError } from './errors.js';

@@ -4,8 +4,8 @@
  * The envelope on failure is `{success:false, errors:[{code, message}]}`.
  */
 import { MailsetupError, redact } from '../../errors.js';
-import { parseRetryAfter } from '../../providers/retry.js';
-import type { Failure } from '../../providers/retry.js';
+import { parseRetryAfter } from '../../remote/retry.js';
+import type { Failure } from '../../remote/retry.js';
 
 export const TOKEN_VAR = 'CLOUDFLARE_API_TOKEN';
 

@@ -7,7 +7,7 @@
  * `RcFailure`. Retries live in index.ts.
  */
 import { MailsetupError } from '../../errors.js';
-import { parseRetryAfter } from '../../providers/retry.js';
+import { parseRetryAfter } from '../../remote/retry.js';
 import { BASE_URL_ENV, RcFailure } from './errors.js';
 
 export const RESELLERCLUB_URL = 'https://httpapi.com/api';

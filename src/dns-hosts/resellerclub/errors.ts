@@ -6,7 +6,7 @@
  * with HTTP 500, so a 5xx is retried only when its message is not a credential rejection.
  */
 import { MailsetupError } from '../../errors.js';
-import type { Failure } from '../../providers/retry.js';
+import type { Failure } from '../../remote/retry.js';
 
 export const USERID_ENV = 'RESELLERCLUB_AUTH_USERID';
 export const KEY_ENV = 'RESELLERCLUB_API_KEY';

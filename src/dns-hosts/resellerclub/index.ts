@@ -11,7 +11,7 @@
 import { getDomain } from 'tldts';
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
-import { retryBudget, withRetries } from '../../providers/retry.js';
+import { retryBudget, withRetries } from '../../remote/retry.js';
 import { applySequentially } from '../apply.js';
 import type { ApplyReport, DnsHostWriter, HostChange, HostContext, HostFactory, HostRecord, HostZone } from '../types.js';
 import { ResellerclubApi, resolveBaseUrl } from './api.js';

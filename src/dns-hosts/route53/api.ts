@@ -4,8 +4,8 @@
  * are passed in explicitly. Retries are ours (`awsCaller`, `maxAttempts: 1`), each attempt with its own deadline.
  */
 import type { Route53Client } from '@aws-sdk/client-route-53';
-import { awsCaller } from '../../providers/aws-call.js';
-import { awsClientConfig, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../../providers/aws-env.js';
+import { awsCaller } from '../../remote/aws-call.js';
+import { awsClientConfig, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../../remote/aws-env.js';
 import type { HostContext } from '../types.js';
 import type { R53RRset, RRsetWrite } from './convert.js';
 import { fromWireName, toWireName } from './convert.js';

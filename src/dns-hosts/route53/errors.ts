@@ -8,9 +8,9 @@
 import { MailsetupError, redact } from '../../errors.js';
 import {
   AwsTimeoutError, THROTTLE_ERRORS, awsAccessError, awsShape, awsTransportError, classifyAwsError, firstLine, isNamed, retryAfterMs,
-} from '../../providers/aws-errors.js';
-import type { AwsService } from '../../providers/aws-errors.js';
-import type { Failure } from '../../providers/retry.js';
+} from '../../remote/aws-errors.js';
+import type { AwsService } from '../../remote/aws-errors.js';
+import type { Failure } from '../../remote/retry.js';
 
 /** Thrown by api.ts when our own per-request deadline (--timeout) fired. */
 export class Route53TimeoutError extends AwsTimeoutError {

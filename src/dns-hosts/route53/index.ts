@@ -11,7 +11,7 @@
  */
 import { MailsetupError } from '../../errors.js';
 import { normaliseName } from '../../model/record.js';
-import { realSleep } from '../../providers/retry.js';
+import { realSleep } from '../../remote/retry.js';
 import type { ApplyReport, DnsHostWriter, HostCapabilities, HostFactory } from '../types.js';
 import { zoneCandidates } from '../zone-candidates.js';
 import { emptyReport } from '../apply.js';

@@ -13,8 +13,8 @@
 import { MailsetupError, redact } from '../../errors.js';
 import { classifyHttpFailure } from '../http-adapter.js';
 import type { FailureKind } from '../http-adapter.js';
-import type { Failure } from '../retry.js';
-import { parseRetryAfter } from '../retry.js';
+import type { Failure } from '../../remote/retry.js';
+import { parseRetryAfter } from '../../remote/retry.js';
 
 /** A sanitised Mailgun failure, built from scratch so it carries no request config or key. */
 export class MailgunFailure extends Error {

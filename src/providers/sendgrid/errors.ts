@@ -8,8 +8,8 @@
 import { MailsetupError, redact } from '../../errors.js';
 import { classifyHttpFailure } from '../http-adapter.js';
 import type { FailureKind } from '../http-adapter.js';
-import type { Failure } from '../retry.js';
-import { parseRetryAfter } from '../retry.js';
+import type { Failure } from '../../remote/retry.js';
+import { parseRetryAfter } from '../../remote/retry.js';
 
 /** A sanitised SendGrid failure: built from scratch, so it holds no headers, config or key. */
 export class SendgridFailure extends Error {

@@ -7,9 +7,9 @@
  */
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { MailsetupError } from '../../errors.js';
-import { awsCaller } from '../aws-call.js';
-import { awsClientConfig, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../aws-env.js';
-import { isNamed } from '../aws-errors.js';
+import { awsCaller } from '../../remote/aws-call.js';
+import { awsClientConfig, esmOrDefault, quietAwsSdk, regionFromConfig, resolveAwsEndpoint } from '../../remote/aws-env.js';
+import { isNamed } from '../../remote/aws-errors.js';
 import type { ProviderContext } from '../types.js';
 import type { SesIdentityDetails } from './convert.js';
 import { classifySesError, SesTimeoutError, toMailsetupError } from './errors.js';

@@ -8,10 +8,10 @@
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { MailsetupError, redact } from '../../errors.js';
-import { awsCaller } from '../aws-call.js';
-import { awsClientConfig, esmOrDefault, quietAwsSdk, resolveAwsEndpoint } from '../aws-env.js';
-import { AwsTimeoutError, THROTTLE_ERRORS, awsAccessError, awsShape, awsTransportError, classifyAwsError, firstLine, retryAfterMs } from '../aws-errors.js';
-import type { AwsService } from '../aws-errors.js';
+import { awsCaller } from '../../remote/aws-call.js';
+import { awsClientConfig, esmOrDefault, quietAwsSdk, resolveAwsEndpoint } from '../../remote/aws-env.js';
+import { AwsTimeoutError, THROTTLE_ERRORS, awsAccessError, awsShape, awsTransportError, classifyAwsError, firstLine, retryAfterMs } from '../../remote/aws-errors.js';
+import type { AwsService } from '../../remote/aws-errors.js';
 import type { DailyFigures, DeliveryNotice, DeliveryReport, DeliveryWindow, ProviderContext, ProviderVerdict } from '../types.js';
 import { resolveEndpoint, resolveRegion } from './api.js';
 import { SesTimeoutError } from './errors.js';

@@ -4,9 +4,9 @@
  * names, its x-amz-retry-after header and its hints stay here.
  */
 import { MailsetupError, redact } from '../../errors.js';
-import { AwsTimeoutError, THROTTLE_ERRORS, awsAccessError, awsShape, awsTransportError, classifyAwsError, firstLine, retryAfterMs } from '../aws-errors.js';
-import type { AwsService } from '../aws-errors.js';
-import type { Failure } from '../retry.js';
+import { AwsTimeoutError, THROTTLE_ERRORS, awsAccessError, awsShape, awsTransportError, classifyAwsError, firstLine, retryAfterMs } from '../../remote/aws-errors.js';
+import type { AwsService } from '../../remote/aws-errors.js';
+import type { Failure } from '../../remote/retry.js';
 
 /** Thrown by api.ts when our own per-request deadline (--timeout) fired. */
 export class SesTimeoutError extends AwsTimeoutError {
