@@ -12,7 +12,7 @@ import { runValidate } from '../core/validate.js';
 import { runVerify } from '../core/verify.js';
 import { verifyDocument } from '../render/verify.js';
 import { createContext, type Context } from '../cli/context.js';
-import { resolveTargets, verifyDeps } from '../cli/commands/verify.js';
+import { resolveTargets, verifyDeps } from '../core/targets.js';
 import { listDomains } from '../core/registry.js';
 import type { DomainStatus } from '../state/schema.js';
 

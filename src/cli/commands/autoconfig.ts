@@ -14,7 +14,7 @@ import { PROVIDER_NAMES } from '../../render/validate.js';
 import { MailsetupError, EXIT } from '../../errors.js';
 import { confirm } from '../prompt.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
-import { verifyDeps } from './verify.js';
+import { verifyDeps } from '../../core/targets.js';
 import { watchCommand } from './watch.js';
 
 const HOST_LABEL: Record<HostId, string> = { cloudflare: 'Cloudflare', route53: 'Amazon Route 53', resellerclub: 'ResellerClub', rfc2136: 'RFC 2136 dynamic update' };

@@ -5,7 +5,7 @@ import { MailsetupError, EXIT } from '../../errors.js';
 import { healthWindow } from '../../providers/window.js';
 import { healthDocument, renderHealth, renderHistory } from '../../render/health.js';
 import { createContext, type GlobalOptions } from '../context.js';
-import { resolveTargets, verifyDeps } from './verify.js';
+import { resolveTargets, verifyDeps } from '../../core/targets.js';
 
 export function parseDays(value: unknown, flag = '--days', max = 30, fallback = 7): number {
   if (value === undefined) return fallback;

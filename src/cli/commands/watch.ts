@@ -7,7 +7,7 @@ import { createContext, type Context, type GlobalOptions } from '../context.js';
 import { claimInterrupt } from '../interrupt.js';
 import { escapeText, jsonText, terminalSafe } from '../../render/escape.js';
 import { terminalRows, wrapLine } from '../../render/table.js';
-import { missingCredentials, resolveTargets, verifyDeps } from './verify.js';
+import { missingCredentials, resolveTargets, verifyDeps } from '../../core/targets.js';
 
 export const sleep = (ms: number, signal: AbortSignal) => new Promise<void>((resolve) => {
   const t = setTimeout(done, ms);
@@ -72,7 +72,7 @@ export async function watchCommand(args: string[], options: Record<string, unkno
   const noProvider = options.provider === false;
   // No provider credentials: one DNS-only check shown, then the 77 naming --no-provider — watching
   // for a verdict that can never come would only end in the timeout.
-  const noCredentials = await missingCredentials(ctx, domains, { noProvider, refresh: false });
+  const noCredentials = ctx.out.json ? null : await missingCredentials(ctx, domains, { noProvider, refresh: false });
   if (noCredentials) {
     const results = await ctx.out.waitFor(`checking ${domains.join(', ')} on the authoritative servers and resolvers`, runVerify(domains, { noProvider: true, refresh: false }, verifyDeps(ctx)));
     for (const [i, v] of results.entries()) {
