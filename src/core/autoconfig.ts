@@ -13,6 +13,12 @@ import { auditSpf } from '../validators/spf/audit.js';
 import type { DomainState } from '../state/schema.js';
 import type { StateStore } from '../state/store.js';
 import { normName } from '../dns/zone.js';
+import { detectHost } from '../dns-hosts/detect.js';
+import { loadWriter, parseHostId } from '../dns-hosts/index.js';
+import { RERUN_HINT } from '../dns-hosts/pin.js';
+import type { HostId } from '../dns-hosts/types.js';
+import { discoverAuthoritative } from '../dns/authoritative.js';
+import type { Runtime } from './runtime.js';
 
 export type OwnedRecord = Pick<HostRecord, 'type' | 'name' | 'value' | 'priority'>;
 
@@ -119,4 +125,89 @@ async function soaSerial(servers: string[], zone: string, dns: DnsEngine): Promi
   if (servers.length === 0) return null;
   const a = await dns.ask(servers[0]!, zone, 'SOA', false);
   return a.records[0]?.type === 'SOA' ? a.records[0].data.serial : null;
+}
+
+// --- The use case as the CLI and the library run it: choose the host, plan, apply, explain failure.
+
+export const HOST_LABEL: Record<HostId, string> = { cloudflare: 'Cloudflare', route53: 'Amazon Route 53', resellerclub: 'ResellerClub', rfc2136: 'RFC 2136 dynamic update' };
+
+/** `--ttl`: whole seconds, 1 to 604800 (default 3600). */
+export function parseTtl(value: unknown): number {
+  const ttl = value === undefined ? 3600 : Number(value);
+  if (!Number.isInteger(ttl) || ttl < 1 || ttl > 604800) throw new MailsetupError('USAGE', `--ttl: "${String(value)}" is not a number of seconds`, { hint: 'Use --ttl 3600 (1 to 604800).' });
+  return ttl;
+}
+
+/** --dns, else the zone's NS names, else RFC 2136 when its server is configured. */
+export async function chooseHost(rt: Runtime, domain: string, flag: string | undefined): Promise<HostId> {
+  if (flag) return parseHostId(flag);
+  let found: ReturnType<typeof detectHost> = null;
+  try {
+    const set = await discoverAuthoritative(domain, rt.dns.lookupVia(rt.resolvers, true));
+    found = detectHost(set.nameservers.map((n) => n.host));
+  } catch { /* fall through to the hints below */ }
+  if (found?.writer) return found.id as HostId;
+  if (rt.env.MAILSETUP_RFC2136_SERVER) return 'rfc2136';
+  if (found) {
+    throw new MailsetupError('PROVIDER_UNSUPPORTED', `${domain} is hosted at ${found.name}, which autoconfig cannot write to yet`, {
+      hint: `Publish the records by hand: mailsetup records ${domain} --for ${found.recordsFor}, then mailsetup watch ${domain}.`,
+    });
+  }
+  throw new MailsetupError('USAGE', `could not tell which DNS host serves ${domain}`, {
+    hint: 'Name it with --dns cloudflare|route53|resellerclub|rfc2136, or publish by hand with mailsetup records.',
+  });
+}
+
+/** A plan made against the zone as it is now, with the writer that will apply exactly it. */
+export interface AutoconfigSession {
+  hostId: HostId;
+  writer: DnsHostWriter;
+  planned: AutoconfigPlan;
+  /** What applying would write (creates and updates, in plan order). */
+  changes: HostChange[];
+  /** How many plan entries are conflicts (written by nobody; the owner decides). */
+  conflicts: number;
+  resolver: Lookup;
+}
+
+/** The state is read first, so a broken state file is reported before anything touches the network. */
+export async function openAutoconfig(rt: Runtime, domain: string, o: { dnsHost?: string | undefined; ttl: number }): Promise<AutoconfigSession> {
+  const store = rt.store();
+  await store.read();
+  const hostId = await chooseHost(rt, domain, o.dnsHost);
+  const resolver = rt.dns.lookupVia(rt.resolvers, true);
+  const writer = await (await loadWriter(hostId))({ env: rt.env, timeoutMs: rt.apiTimeoutMs, debug: (l) => rt.debug(l), lookup: resolver, authoritative: rt.authoritative });
+  return { hostId, writer, resolver, ...(await planSession(rt, domain, writer, resolver, o.ttl)) };
+}
+
+async function planSession(rt: Runtime, domain: string, writer: DnsHostWriter, resolver: Lookup, ttl: number): Promise<Pick<AutoconfigSession, 'planned' | 'changes' | 'conflicts'>> {
+  const planned = await planAutoconfig(domain, { store: rt.store(), writer, resolver, ttl });
+  return { planned, changes: planChanges(planned.plan), conflicts: planned.plan.entries.filter((e) => e.action === 'conflict').length };
+}
+
+/** Apply the session's plan and wait (up to `waitMs`) for the authoritative servers to serve it. */
+export function applySession(rt: Runtime, s: AutoconfigSession, waitMs = 60_000): Promise<AutoconfigResult> {
+  return applyAutoconfig(s.planned, { store: rt.store(), writer: s.writer, dns: rt.dns, authoritative: rt.authoritative, resolver: s.resolver, waitMs });
+}
+
+/**
+ * What went wrong in an apply, as the one error the command ends with: the zone moved under the
+ * plan (HOST_CONFLICT: what was written is recorded, the rest needs a fresh plan), or the host
+ * stopped half way (its own error code, with how far it got). Null when everything was applied.
+ */
+export function applyFailure(s: AutoconfigSession, result: AutoconfigResult): MailsetupError | null {
+  const { applied, conflicts, skipped, failed } = result.report;
+  if (conflicts.length > 0 && !failed) {
+    const names = [...new Set(conflicts.map((x) => (x.change.kind === 'create' ? x.change.record.name : x.change.to.name)))];
+    return new MailsetupError('HOST_CONFLICT',
+      `${names.join(', ')} changed since the plan was made: ${conflicts.length} change(s) refused, nothing written there; ${applied.length} applied, ${skipped.length} not attempted${s.writer.capabilities.atomicBatch ? ' (this host applies all or nothing)' : ''}`,
+      { hint: RERUN_HINT });
+  }
+  if (failed) {
+    const e = failed.error;
+    return new MailsetupError(e instanceof MailsetupError ? e.code : 'PROVIDER_UNAVAILABLE',
+      `the DNS host stopped at change ${s.changes.indexOf(failed.change) + 1} of ${s.changes.length}: ${applied.length} applied (listed above), ${1 + skipped.length} not${conflicts.length ? `, ${conflicts.length} refused because the zone changed at their names (HOST_CONFLICT)` : ''}`,
+      { hint: `${e instanceof MailsetupError && e.hint ? e.hint + ' ' : ''}Run autoconfig again: what was applied is recorded and will show as unchanged.` });
+  }
+  return null;
 }

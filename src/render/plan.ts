@@ -4,6 +4,10 @@ import type { Plan, PlanEntry } from '../dns-hosts/plan.js';
 import type { ApplyReport, HostChange, HostRecord } from '../dns-hosts/types.js';
 import { escapeClip, escapeText as esc } from './escape.js';
 import { fitParts, wrapLines } from './table.js';
+import type { AutoconfigResult, AutoconfigSession } from '../core/autoconfig.js';
+import type { Recheck } from '../core/recheck.js';
+import type { MailsetupError } from '../errors.js';
+import { verifyDocument } from './verify.js';
 
 // Names and values come from the DNS host's zone: escaped (and clipped after escaping).
 const parts = (r: { type: string; name: string; value: string; priority: number | null }): [string, string] =>
@@ -79,4 +83,19 @@ export function applyDocument(report: ApplyReport): Record<string, unknown> {
     failed: report.failed ? { change: brief(report.failed.change), error: report.failed.error.message } : null,
     skipped: report.skipped.map(brief),
   };
+}
+
+/**
+ * `autoconfig --json` (schemas/autoconfig.schema.json), as far as the run went: the plan; `applied:
+ * []` when there was nothing to change; `dryRun`; what the host did and the serial; the error the
+ * apply ended with; the re-check. The CLI and the library both build it here.
+ */
+export function autoconfigDocument(s: AutoconfigSession, run: { dryRun?: boolean; apply?: AutoconfigResult; error?: MailsetupError | null; recheck?: Recheck }): Record<string, unknown> {
+  const doc: Record<string, unknown> = { domain: s.planned.domain, dnsHost: s.hostId, zone: s.planned.zone.name, ...planDocument(s.planned.plan) };
+  if (s.changes.length === 0) doc.applied = [];
+  if (run.dryRun) doc.dryRun = true;
+  if (run.apply) Object.assign(doc, applyDocument(run.apply.report), { serial: run.apply.serial });
+  if (run.error) doc.error = { code: run.error.code, message: run.error.message, hint: run.error.hint };
+  if (run.recheck) Object.assign(doc, { verify: verifyDocument(run.recheck.verification), dnsStatus: run.recheck.dnsStatus, providerCheck: run.recheck.provider });
+  return doc;
 }
