@@ -182,7 +182,7 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .command('add')
     .description('register a domain (or one sender address) with an email provider and list the DNS records to publish')
     .argument('<domain|email>', 'the sending domain (mail.acme.com), or an address for single-sender verification')
-    .requiredOption('-p, --provider <provider>', 'ses, sendgrid, mailgun or resend')
+    .option('-p, --provider <provider>', 'ses, sendgrid, mailgun or resend (default: the one the domain is stored with, else init\'s default)')
     .option('--region <region>', 'provider region (SES: us-east-1 …; Mailgun: us|eu; Resend: us-east-1|eu-west-1|sa-east-1|ap-northeast-1)')
     .option('--mail-from <label>', 'custom MAIL FROM label: <label>.<domain> (SES default: mail)')
     .option('--dkim <mode>', 'SES: easy (default) or byo (key pair generated here, never written to disk)')

@@ -12,6 +12,13 @@ import type { Lookup } from '../dns/types.js';
 import { auditDmarc, parseDmarc, type DmarcDetail } from '../validators/dmarc.js';
 import type { DomainState, StateFile, StoredProviderId } from '../state/schema.js';
 import { recordStatus, type StateStore } from '../state/store.js';
+import { existsSync } from 'node:fs';
+import { parseIdentity } from '../model/domain-name.js';
+import { loadProvider, parseProviderId } from '../providers/index.js';
+import type { ProviderId } from '../providers/types.js';
+import { regionProblem } from '../providers/regions.js';
+import { validateLookup } from './validate.js';
+import type { Runtime } from './runtime.js';
 
 export type DmarcChoice = 'none' | 'quarantine' | 'reject' | 'skip';
 type Policy = Exclude<DmarcChoice, 'skip'>;
@@ -196,4 +203,91 @@ export async function runAdd(opts: AddOptions, deps: AddDeps): Promise<AddResult
     return e;
   });
   return { domain, entry, adopted, notes, sender: null };
+}
+
+// --- The use case as the CLI and the library run it: check the request, pick the provider, add.
+
+/** `add`'s flags, as given (the CLI's strings, or the library's typed values). */
+export interface AddRequest {
+  /** Else the provider the domain is stored with, else the state file's default (`init --provider`). */
+  provider?: string;
+  region?: string;
+  dmarc?: string;
+  dmarcRua?: string;
+  dkim?: string;
+  dkimKeySize?: number | string;
+  mailFrom?: string;
+  inbound?: boolean;
+}
+
+const DMARC_CHOICES: readonly DmarcChoice[] = ['none', 'quarantine', 'reject', 'skip'];
+
+/** Every flag checked before anything touches the state file or the network (64 with a hint). */
+function checkRequest(r: AddRequest): Omit<AddOptions, 'identity' | 'provider'> {
+  // Not given: a re-run keeps the stored recommendation (recommendDmarc), a first run recommends p=none.
+  const dmarc = r.dmarc === undefined ? undefined : String(r.dmarc).toLowerCase() as DmarcChoice;
+  if (dmarc !== undefined && !DMARC_CHOICES.includes(dmarc)) throw new MailsetupError('USAGE', `--dmarc: "${dmarc}" is not one of ${DMARC_CHOICES.join(', ')}`, { hint: 'Use --dmarc none, quarantine, reject or skip.' });
+  const rua = r.dmarcRua;
+  if (rua !== undefined && !/^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$/i.test(rua)) {
+    throw new MailsetupError('USAGE', `--dmarc-rua: "${rua}" is not a mailto: address`, { hint: 'Use --dmarc-rua mailto:dmarc@example.com.' });
+  }
+  const dkim = r.dkim;
+  if (dkim !== undefined && dkim !== 'easy' && dkim !== 'byo') throw new MailsetupError('USAGE', `--dkim: "${dkim}" is not easy or byo`, { hint: 'Use --dkim easy (default) or --dkim byo.' });
+  const keySize = r.dkimKeySize === undefined ? undefined : Number(r.dkimKeySize);
+  if (keySize !== undefined && keySize !== 1024 && keySize !== 2048) throw new MailsetupError('USAGE', `--dkim-key-size: "${String(r.dkimKeySize)}" is not 1024 or 2048`, { hint: 'Use --dkim-key-size 2048 (default) or 1024.' });
+  const mailFrom = r.mailFrom;
+  if (mailFrom !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(mailFrom)) {
+    throw new MailsetupError('USAGE', `--mail-from: "${mailFrom}" is not a single DNS label`, { hint: 'Give a label such as mail or bounce; it becomes <label>.<domain>.' });
+  }
+  return {
+    ...(dmarc ? { dmarc } : {}), ...(rua ? { dmarcRua: rua } : {}),
+    register: {
+      ...(r.region ? { region: r.region } : {}), ...(mailFrom ? { mailFrom: mailFrom.toLowerCase() } : {}), ...(dkim ? { dkim } : {}),
+      ...(keySize ? { dkimKeySize: keySize as 1024 | 2048 } : {}), ...(r.inbound ? { inbound: true } : {}),
+    },
+  };
+}
+
+/**
+ * The provider for this add: --provider; else, on a re-run, the one the domain is stored with (so
+ * `add <domain> --dmarc reject` needs nothing more); else the state file's default (`init
+ * --provider`). The state is read only when the flag is absent.
+ */
+async function chooseProvider(rt: Runtime, key: string, flag: string | undefined): Promise<{ id: ProviderId; region?: string }> {
+  if (flag !== undefined) return { id: parseProviderId(flag) };
+  const state = await rt.store().read();
+  const stored = state.domains[key]?.provider;
+  if (stored && stored !== 'sandbox') return { id: stored as ProviderId };
+  const d = state.defaults;
+  if (d?.provider && d.provider !== 'sandbox') return { id: d.provider as ProviderId, ...(d.region ? { region: d.region } : {}) };
+  throw new MailsetupError('USAGE', `add needs a provider: none was given, and ${rt.store().path} names no default`, {
+    hint: 'Pass --provider ses, sendgrid, mailgun or resend (or set a default once with "mailsetup init --provider <p>").',
+  });
+}
+
+/** `add` from a target and its flags: what the CLI and the library call. */
+export async function addTarget(rt: Runtime, target: string, req: AddRequest, hooks: { waitFor?: <T>(what: string, work: Promise<T>) => Promise<T> } = {}): Promise<{ result: AddResult; firstWrite: boolean }> {
+  const identity = parseIdentity(target);
+  const checked = checkRequest(req);
+  const provider = await chooseProvider(rt, identity.email ?? identity.domain, req.provider);
+  const region = req.region ?? provider.region;
+  // A region the provider cannot have is bad usage, said now — not a provider error seconds later.
+  const badRegion = region === undefined ? null : regionProblem(provider.id, region);
+  if (badRegion) throw badRegion;
+  if (region !== undefined) checked.register.region = region;
+  const store = rt.store();
+  const firstWrite = !existsSync(store.path);
+  const factory = await loadProvider(provider.id);
+  const client = await factory({ env: rt.env, timeoutMs: rt.apiTimeoutMs, ...(region ? { region } : {}), debug: (l) => rt.debug(l) });
+  const work = runAdd({ identity, provider: provider.id, ...checked }, {
+    store, provider: client, lookup: validateLookup(identity.domain, { dns: rt.dns, resolvers: rt.resolvers, authoritative: rt.authoritative }),
+  });
+  const result = await (hooks.waitFor ? hooks.waitFor(`registering ${identity.email ?? identity.domain} with ${provider.id} and reading its DNS`, work) : work);
+  return { result, firstWrite };
+}
+
+/** `add --json` (schemas/add.schema.json). */
+export function addDocument(r: AddResult): Record<string, unknown> {
+  const { provider, providerId, region, status, records } = r.entry;
+  return { domain: r.domain, provider, providerId, region, status, adopted: r.adopted, records, notes: r.notes };
 }

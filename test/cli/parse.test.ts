@@ -88,7 +88,6 @@ describe('bad usage is refused at parse time', () => {
     [['validate', 'acme.com', '--resolver', 'dns.google'], /not an IP address/],
     [['validate', 'acme.com', '--timeout', 'soon'], /not a duration/],
     [['frobnicate'], /unknown command/],
-    [['add', 'mail.acme.com'], /required option/],
     [['validate', 'acme.com', '--ip', '300.1.1.1'], /not an IPv4 or IPv6 address/],
     [['validate', 'acme.com', '--format', 'xml'], /Allowed choices are table, json, csv/],
   ])('%j', async (argv, message) => {

@@ -36,4 +36,34 @@ describe('add says where the state lives', { timeout: 30_000 }, () => {
     expect(again.stderr).toContain(`Saved in ${xdg}.`);
     expect(again.stderr).not.toMatch(/mailsetup init/);
   });
+
+  it('without --provider: the stored provider on a re-run, else init\'s default, else 64 naming both ways', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mailsetup-default-'));
+    try {
+      const cfg = join(dir, 'mailsetup.json');
+      const base = ['--config', cfg, '--resolver', dns.address, '--timeout', '1s'];
+      const before = emu.calls.length;
+      // No state file yet, no flag: refused before any provider is built or any file is written.
+      const none = await runCli(['add', 'mail.where.test', ...base], emu.env);
+      expect(none.code).toBe(64);
+      expect(none.stderr).toMatch(/add needs a provider/);
+      expect(none.stderr).toMatch(/--provider ses, sendgrid, mailgun or resend/);
+      expect(none.stderr).toMatch(/mailsetup init --provider/);
+      expect(existsSync(cfg)).toBe(false);
+      expect(emu.calls).toHaveLength(before);
+
+      expect((await runCli(['init', '--provider', 'sendgrid', '--config', cfg], emu.env)).code).toBe(0);
+      const first = await runCli(['add', 'mail.where.test', '--json', ...base], emu.env);
+      expect(first.code, first.stderr).toBe(0);
+      expect(JSON.parse(first.stdout)).toMatchObject({ domain: 'mail.where.test', provider: 'sendgrid' });
+      expect(emu.calls.length).toBeGreaterThan(before);
+
+      // A re-run that only tightens DMARC needs no --provider: the stored one is used.
+      const again = await runCli(['add', 'mail.where.test', '--dmarc', 'reject', '--json', ...base], emu.env);
+      expect(again.code, again.stderr).toBe(0);
+      const doc = JSON.parse(again.stdout) as { provider: string; records: Array<{ purpose: string; value: string }> };
+      expect(doc.provider).toBe('sendgrid');
+      expect(doc.records.find((r) => r.purpose === 'dmarc')?.value).toMatch(/p=reject/);
+    } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
 });

@@ -1,20 +1,14 @@
-import { existsSync } from 'node:fs';
-import { parseIdentity, organisationalDomain } from '../../model/domain-name.js';
+import { organisationalDomain } from '../../model/domain-name.js';
 import { showDomain } from '../../render/idn.js';
-import { regionProblem } from '../../providers/regions.js';
-import { validateLookup } from '../../core/validate.js';
-import { runAdd, type AddNote, type AddResult, type DmarcChoice } from '../../core/add.js';
-import { loadProvider, parseProviderId } from '../../providers/index.js';
+import { addDocument, addTarget, type AddNote, type AddResult } from '../../core/add.js';
 import { renderRecordsTable } from '../../render/records.js';
 import { detectHost } from '../../dns-hosts/detect.js';
 import { discoverAuthoritative } from '../../dns/authoritative.js';
-import { MailsetupError, EXIT } from '../../errors.js';
+import { EXIT } from '../../errors.js';
 import { PROVIDER_NAMES } from '../../render/validate.js';
 import { createContext, type Context, type GlobalOptions } from '../context.js';
 import type { Lookup } from '../../dns/types.js';
 import { escapeText as e } from '../../render/escape.js';
-
-const DMARC_CHOICES: readonly DmarcChoice[] = ['none', 'quarantine', 'reject', 'skip'];
 
 function noteText(n: AddNote, domain: string): string {
   switch (n.kind) {
@@ -76,48 +70,16 @@ async function printHuman(ctx: Context, r: AddResult, providerLabel: string): Pr
 }
 
 export async function addCommand(args: string[], options: Record<string, unknown>, globals: GlobalOptions): Promise<number> {
-  const identity = parseIdentity(args[0] ?? '');
-  const providerId = parseProviderId(String(options.provider ?? ''));
-  // Not given: a re-run keeps the stored recommendation (core/add.ts), a first run recommends p=none.
-  const dmarc = options.dmarc === undefined ? undefined : String(options.dmarc).toLowerCase() as DmarcChoice;
-  if (dmarc !== undefined && !DMARC_CHOICES.includes(dmarc)) throw new MailsetupError('USAGE', `--dmarc: "${dmarc}" is not one of ${DMARC_CHOICES.join(', ')}`, { hint: 'Use --dmarc none, quarantine, reject or skip.' });
-  const rua = options.dmarcRua as string | undefined;
-  if (rua !== undefined && !/^mailto:[^@\s]+@[^@\s]+\.[^@\s]+$/i.test(rua)) {
-    throw new MailsetupError('USAGE', `--dmarc-rua: "${rua}" is not a mailto: address`, { hint: 'Use --dmarc-rua mailto:dmarc@example.com.' });
-  }
-  const dkim = options.dkim as 'easy' | 'byo' | undefined;
-  if (dkim !== undefined && dkim !== 'easy' && dkim !== 'byo') throw new MailsetupError('USAGE', `--dkim: "${dkim}" is not easy or byo`, { hint: 'Use --dkim easy (default) or --dkim byo.' });
-  const keySize = options.dkimKeySize === undefined ? undefined : Number(options.dkimKeySize);
-  if (keySize !== undefined && keySize !== 1024 && keySize !== 2048) throw new MailsetupError('USAGE', `--dkim-key-size: "${String(options.dkimKeySize)}" is not 1024 or 2048`, { hint: 'Use --dkim-key-size 2048 (default) or 1024.' });
-  const mailFrom = options.mailFrom as string | undefined;
-  if (mailFrom !== undefined && !/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i.test(mailFrom)) {
-    throw new MailsetupError('USAGE', `--mail-from: "${mailFrom}" is not a single DNS label`, { hint: 'Give a label such as mail or bounce; it becomes <label>.<domain>.' });
-  }
-
-  const region = options.region as string | undefined;
-  // A region the provider cannot have is bad usage, said now — not a provider error seconds later.
-  const badRegion = region === undefined ? null : regionProblem(providerId, region);
-  if (badRegion) throw badRegion;
   const ctx = createContext(globals);
+  const { result, firstWrite } = await addTarget(ctx, args[0] ?? '', {
+    provider: options.provider as string | undefined, region: options.region as string | undefined,
+    dmarc: options.dmarc as string | undefined, dmarcRua: options.dmarcRua as string | undefined,
+    dkim: options.dkim as string | undefined, dkimKeySize: options.dkimKeySize as string | undefined,
+    mailFrom: options.mailFrom as string | undefined, inbound: !!options.inbound,
+  }, { waitFor: (what, work) => ctx.out.waitFor(what, work) });
   const store = ctx.store();
-  const firstWrite = !existsSync(store.path);
-  const factory = await loadProvider(providerId);
-  const provider = await factory({ env: ctx.env, timeoutMs: ctx.apiTimeoutMs, ...(region ? { region } : {}), debug: (l) => ctx.out.debug(l) });
-  const result = await ctx.out.waitFor(`registering ${identity.email ?? identity.domain} with ${providerId} and reading its DNS`, runAdd({
-    identity, provider: providerId, ...(dmarc ? { dmarc } : {}),
-    ...(rua ? { dmarcRua: rua } : {}),
-    register: {
-      ...(region ? { region } : {}), ...(mailFrom ? { mailFrom: mailFrom.toLowerCase() } : {}), ...(dkim ? { dkim } : {}),
-      ...(keySize ? { dkimKeySize: keySize as 1024 | 2048 } : {}), ...(options.inbound ? { inbound: true } : {}),
-    },
-  }, { store, provider, lookup: validateLookup(identity.domain, { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative }) }));
-
-  if (ctx.out.json) {
-    const { provider: p, providerId: id, region: reg, status, records } = result.entry;
-    ctx.out.document({ domain: result.domain, provider: p, providerId: id, region: reg, status, adopted: result.adopted, records, notes: result.notes });
-  } else {
-    await printHuman(ctx, result, PROVIDER_NAMES[providerId] ?? providerId);
-  }
+  if (ctx.out.json) ctx.out.document(addDocument(result));
+  else await printHuman(ctx, result, PROVIDER_NAMES[result.entry.provider] ?? result.entry.provider);
   // Where the state went, always; and plainly the first time, when it is the per-user fallback
   // rather than a mailsetup.json next to the infrastructure code (DESIGN.md "init").
   if (firstWrite && store.source === 'xdg') {
