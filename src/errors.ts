@@ -54,13 +54,16 @@ export class MailsetupError extends Error {
   readonly code: ErrorCode;
   readonly exitCode: number;
   readonly hint: string | null;
+  /** The --json document the command printed beside this error, when there is one (autoconfig's partial apply). */
+  readonly document?: unknown;
 
-  constructor(code: ErrorCode, message: string, options: { hint?: string | null; cause?: unknown; exitCode?: number } = {}) {
+  constructor(code: ErrorCode, message: string, options: { hint?: string | null; cause?: unknown; exitCode?: number; document?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'MailsetupError';
     this.code = code;
     this.exitCode = options.exitCode ?? EXIT_BY_CODE[code];
     this.hint = options.hint ?? null;
+    if (options.document !== undefined) this.document = options.document;
   }
 }
 

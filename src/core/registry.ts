@@ -2,7 +2,10 @@
 import { MailsetupError } from '../errors.js';
 import type { DomainState, DomainStatus } from '../state/schema.js';
 import type { StateStore } from '../state/store.js';
-import type { EmailProvider } from '../providers/types.js';
+import type { EmailProvider, ProviderId } from '../providers/types.js';
+import { loadProvider } from '../providers/index.js';
+import { organisationalDomain, parseDomain, parseIdentity } from '../model/domain-name.js';
+import type { Runtime } from './runtime.js';
 
 export interface ListedDomain { domain: string; provider: string; status: DomainStatus; updatedAt: string; records: number; region: string | null; providerId: string }
 
@@ -34,4 +37,35 @@ export async function removeDomain(store: StateStore, domain: string, provider: 
   if (provider) await provider.remove(domain, entry.providerId);
   await store.update((s) => { delete s.domains[domain]; });
   return { domain, entry, providerDeleted: provider !== null };
+}
+
+/** `records --json` (schemas/records.schema.json): what to publish for a stored domain. */
+export async function recordsDocument(rt: Runtime, target: string, zone?: string): Promise<{ domain: string; provider: string; status: DomainStatus; zone: string; records: DomainState['records'] }> {
+  const domain = parseDomain(target);
+  const z = zone !== undefined ? parseDomain(zone) : organisationalDomain(domain);
+  const entry = await getDomain(rt.store(), domain);
+  return { domain, provider: entry.provider, status: entry.status, zone: z, records: entry.records };
+}
+
+/** The stored entry a remove is about (read first, so a confirmation can name its provider). */
+export async function removalTarget(rt: Runtime, target: string): Promise<{ key: string; entry: DomainState }> {
+  const identity = parseIdentity(target);
+  const key = identity.email ?? identity.domain;
+  return { key, entry: await getDomain(rt.store(), key) };
+}
+
+/**
+ * `remove` once confirmed: the provider identity is deleted unless `keepProvider`, then the entry
+ * is forgotten. DNS is never touched; the document lists the records that served the domain.
+ */
+export async function removeTarget(rt: Runtime, key: string, entry: DomainState, o: { keepProvider: boolean }, hooks: { waitFor?: <T>(what: string, work: Promise<T>) => Promise<T> } = {}): Promise<{ domain: string; removed: true; providerDeleted: boolean; records: DomainState['records'] }> {
+  let provider: EmailProvider | null = null;
+  if (!o.keepProvider) {
+    if (entry.provider === 'sandbox') throw new MailsetupError('PROVIDER_UNSUPPORTED', 'the sandbox provider exists only inside "mailsetup demo"', { hint: 'Use --keep-provider to forget the domain.' });
+    const factory = await loadProvider(entry.provider as ProviderId);
+    provider = await factory({ env: rt.env, timeoutMs: rt.apiTimeoutMs, ...(entry.region ? { region: entry.region } : {}), debug: (l) => rt.debug(l) });
+  }
+  const work = removeDomain(rt.store(), key, provider);
+  const result = await (hooks.waitFor ? hooks.waitFor(provider ? `deleting ${key} at ${entry.provider}` : `forgetting ${key}`, work) : work);
+  return { domain: key, removed: true, providerDeleted: result.providerDeleted, records: result.entry.records };
 }

@@ -6,21 +6,33 @@
  *
  *   import { validate, verify } from 'mailsetup';
  *   const report = await validate('acme.com', { resolvers: ['1.1.1.1'] });
+ *
+ * Each function is the CLI command without its front end: the same core calls (src/core/) and the
+ * same document builders, so a document cannot differ between the two.
  */
-import { parseIdentity, parseSmtpIdentity } from '../model/domain-name.js';
-import { runValidate } from '../core/validate.js';
+import { parseDomain, parseIdentity, parseSmtpIdentity } from '../model/domain-name.js';
+import { runValidate, type ValidateReport } from '../core/validate.js';
 import { runVerify } from '../core/verify.js';
 import { verifyDocument } from '../render/verify.js';
-import { createContext, type Context } from '../cli/context.js';
+import { createRuntime, type Runtime } from '../core/runtime.js';
 import { resolveTargets, verifyDeps } from '../core/targets.js';
-import { listDomains } from '../core/registry.js';
+import { listDomains, recordsDocument, removalTarget, removeTarget } from '../core/registry.js';
+import { addDocument, addTarget } from '../core/add.js';
+import { applyFailure, applySession, openAutoconfig, parseTtl } from '../core/autoconfig.js';
+import { recheck } from '../core/recheck.js';
+import { autoconfigDocument } from '../render/plan.js';
+import { MailsetupError } from '../errors.js';
+import { RERUN_HINT } from '../dns-hosts/pin.js';
 import type { DomainStatus } from '../state/schema.js';
+import type {
+  AddDocument, AutoconfigDocument, ListDocument, RecordsDocument, RemoveDocument, ValidateReportDocument, VerifyDomainDocument,
+} from './documents.js';
 
 export { MailsetupError, EXIT, type ErrorCode } from '../errors.js';
 export { reports, type ReportsOptions } from '../reports/index.js';
 export type { DnsRecord, RecordPurpose, RecordType } from '../model/record.js';
 export type { Finding, CheckResult, Severity } from '../model/finding.js';
-export type { ValidateReport } from '../core/validate.js';
+export type * from './documents.js';
 
 export interface ClientOptions {
   /** Recursive resolvers (`ip[:port]`); default: the system's (/etc/resolv.conf). */
@@ -29,21 +41,22 @@ export interface ClientOptions {
   authoritative?: string[];
   /** Per network call, in ms (default 2500 for DNS, 30000 for provider APIs). */
   timeoutMs?: number;
-  /** The state file (default: as the CLI finds it). */
+  /** The state file (default: as the CLI finds it: ./mailsetup.json up to the repository root, else the user's). */
   config?: string;
   /** Where credentials are read (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** Diagnostics the CLI prints with --verbose (API retries, …); dropped when not given. */
+  debug?: (line: string) => void;
 }
 
-/** A CLI-equivalent context that never prints: JSON mode, quiet (the port writes only when asked). */
-function context(o: ClientOptions): Context {
-  return createContext({
-    json: true, quiet: true,
+/** A run's Runtime, without the CLI's output port: nothing is printed. */
+function runtime(o: ClientOptions): Runtime {
+  return createRuntime({
     ...(o.resolvers ? { resolver: o.resolvers } : {}),
     ...(o.authoritative ? { authoritative: o.authoritative } : {}),
     ...(o.timeoutMs !== undefined ? { timeout: o.timeoutMs } : {}),
     ...(o.config ? { config: o.config } : {}),
-  }, o.env ?? process.env);
+  }, o.env ?? process.env, o.debug ? { debug: o.debug } : {});
 }
 
 export interface ValidateOptions extends ClientOptions {
@@ -56,15 +69,15 @@ export interface ValidateOptions extends ClientOptions {
 }
 
 /** `mailsetup validate <target> --json`: the audit of a domain or an address's domain. */
-export async function validate(target: string, options: ValidateOptions = {}): Promise<Omit<import('../core/validate.js').ValidateReport, 'unreachable'>> {
+export async function validate(target: string, options: ValidateOptions = {}): Promise<ValidateReportDocument> {
   const identity = options.ip !== undefined ? parseSmtpIdentity(target) : parseIdentity(target, { smtp: true });
-  const ctx = context(options);
-  const report = await runValidate(
+  const rt = runtime(options);
+  const report: ValidateReport = await runValidate(
     { identity, selectors: options.selectors ?? [], ...(options.ip ? { ip: options.ip } : {}), ...(options.helo !== undefined ? { helo: options.helo } : {}) },
-    { dns: ctx.dns, resolvers: ctx.resolvers, authoritative: ctx.authoritative },
+    { dns: rt.dns, resolvers: rt.resolvers, authoritative: rt.authoritative },
   );
   const { unreachable: _u, ...doc } = report;
-  return doc;
+  return doc as unknown as ValidateReportDocument;
 }
 
 export interface VerifyOptions extends ClientOptions {
@@ -75,15 +88,105 @@ export interface VerifyOptions extends ClientOptions {
 }
 
 /** `mailsetup verify <domains> --json` (always an array here): one document per domain. */
-export async function verify(domains: string[] | 'all', options: VerifyOptions = {}): Promise<Array<ReturnType<typeof verifyDocument>>> {
-  const ctx = context(options);
-  const names = await resolveTargets(ctx, domains === 'all' ? [] : domains, domains === 'all');
-  const results = await runVerify(names, { noProvider: !!options.noProvider, refresh: !!options.refresh }, verifyDeps(ctx));
-  return results.map(verifyDocument);
+export async function verify(domains: string[] | 'all', options: VerifyOptions = {}): Promise<VerifyDomainDocument[]> {
+  const rt = runtime(options);
+  const names = await resolveTargets(rt, domains === 'all' ? [] : domains, domains === 'all');
+  const results = await runVerify(names, { noProvider: !!options.noProvider, refresh: !!options.refresh }, verifyDeps(rt));
+  return results.map(verifyDocument) as unknown as VerifyDomainDocument[];
 }
 
 /** `mailsetup list --json`: the domains in the state file, optionally one status only. */
-export async function list(options: Pick<ClientOptions, 'config' | 'env'> & { status?: DomainStatus } = {}): Promise<{ domains: Awaited<ReturnType<typeof listDomains>> }> {
-  const ctx = context(options);
-  return { domains: await listDomains(ctx.store(), options.status) };
+export async function list(options: Pick<ClientOptions, 'config' | 'env'> & { status?: DomainStatus } = {}): Promise<ListDocument> {
+  const rt = runtime(options);
+  return { domains: await listDomains(rt.store(), options.status) } as ListDocument;
+}
+
+export interface AddOptions extends ClientOptions {
+  /** `ses`, `sendgrid`, `mailgun` or `resend`; default: the provider the domain is stored with, else the state file's default. */
+  provider?: string;
+  region?: string;
+  /** Custom MAIL FROM label (`<label>.<domain>`). */
+  mailFrom?: string;
+  /** SES: `easy` (default) or `byo` (the key pair is generated here and handed to SES only). */
+  dkim?: 'easy' | 'byo';
+  dkimKeySize?: 1024 | 2048;
+  /** The recommended DMARC policy, or `skip`; never weaker than the policy in force. */
+  dmarc?: 'none' | 'quarantine' | 'reject' | 'skip';
+  /** `mailto:` address for aggregate reports in the recommended DMARC record. */
+  dmarcRua?: string;
+  /** Also list the provider's receiving MX. */
+  inbound?: boolean;
+}
+
+/** `mailsetup add <domain|email> --json`: register (or adopt) the identity and store its records. */
+export async function add(target: string, options: AddOptions = {}): Promise<AddDocument> {
+  const rt = runtime(options);
+  const { result } = await addTarget(rt, target, options);
+  return addDocument(result) as unknown as AddDocument;
+}
+
+/** `mailsetup records <domain> --json`: the records to publish for a stored domain. */
+export async function records(domain: string, options: Pick<ClientOptions, 'config' | 'env'> & { zone?: string } = {}): Promise<RecordsDocument> {
+  return await recordsDocument(runtime(options), domain, options.zone) as RecordsDocument;
+}
+
+/** `mailsetup remove <domain> --yes --json`: calling it is the confirmation. DNS is never touched. */
+export async function remove(target: string, options: ClientOptions & { keepProvider?: boolean } = {}): Promise<RemoveDocument> {
+  const rt = runtime(options);
+  const { key, entry } = await removalTarget(rt, target);
+  return await removeTarget(rt, key, entry, { keepProvider: !!options.keepProvider }) as RemoveDocument;
+}
+
+export interface AutoconfigOptions extends ClientOptions {
+  /** `cloudflare`, `route53`, `resellerclub` or `rfc2136`; default: detected from the zone's NS. */
+  dnsHost?: string;
+  /** TTL of the records written (default 3600). */
+  ttl?: number;
+}
+
+/** `mailsetup autoconfig <domain> --dry-run --json`: the plan against the zone as it is now. Writes nothing. */
+export async function autoconfigPlan(domain: string, options: AutoconfigOptions = {}): Promise<AutoconfigDocument> {
+  const rt = runtime(options);
+  const s = await openAutoconfig(rt, parseDomain(domain), { dnsHost: options.dnsHost, ttl: parseTtl(options.ttl) });
+  return autoconfigDocument(s, { dryRun: true }) as unknown as AutoconfigDocument;
+}
+
+export interface AutoconfigApplyOptions extends AutoconfigOptions {
+  /**
+   * The plan the caller showed and approved (from `autoconfigPlan`). When given, nothing is written
+   * unless the plan made now is the same: a zone edited in between is a HOST_CONFLICT, not a write
+   * the approver never saw.
+   */
+  approved?: AutoconfigDocument;
+  /** Do not ask the provider after writing (DNS alone decides `dnsStatus` either way). */
+  noProvider?: boolean;
+  /** How long to wait for the authoritative servers to serve the new zone (default 60 s). */
+  waitMs?: number;
+}
+
+const planKey = (d: { changes?: unknown }): string => JSON.stringify(d.changes);
+
+/**
+ * `mailsetup autoconfig <domain> --yes --json`: plan, apply, wait for the authoritative servers,
+ * re-check. A host that refused or stopped half way throws `MailsetupError` (HOST_CONFLICT or the
+ * host's code) whose `document` is the --json document, with what was applied.
+ */
+export async function autoconfig(domain: string, options: AutoconfigApplyOptions = {}): Promise<AutoconfigDocument> {
+  const rt = runtime(options);
+  const name = parseDomain(domain);
+  const s = await openAutoconfig(rt, name, { dnsHost: options.dnsHost, ttl: parseTtl(options.ttl) });
+  if (options.approved && planKey(options.approved) !== planKey(autoconfigDocument(s, {}))) {
+    throw new MailsetupError('HOST_CONFLICT', `the plan for ${name} is not the one approved: the zone or the stored records changed since; nothing was written`, { hint: RERUN_HINT.replace('Run autoconfig again', 'Call autoconfigPlan again') });
+  }
+  const run: Parameters<typeof autoconfigDocument>[1] = {};
+  if (s.changes.length > 0) {
+    run.apply = await applySession(rt, s, options.waitMs);
+    const failure = applyFailure(s, run.apply);
+    if (failure) {
+      run.error = failure;
+      throw new MailsetupError(failure.code, failure.message, { hint: failure.hint, document: autoconfigDocument(s, run) });
+    }
+  }
+  run.recheck = await recheck(name, { wrote: s.changes.length > 0, noProvider: !!options.noProvider, env: rt.env }, verifyDeps(rt));
+  return autoconfigDocument(s, run) as unknown as AutoconfigDocument;
 }
