@@ -83,7 +83,13 @@ describe('npm pack', () => {
 
   it('is a typed library: a TypeScript consumer type-checks against the shipped .d.ts, and validate() returns what the CLI prints', async () => {
     const app = join(work, 'app');
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['consumer.ts'] }));
+    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: false, types: [] }, files: ['consumer.ts', 'readme.mts'] }));
+    // The README's library example, verbatim: it must type-check against what ships.
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## As a library'));
+    const example = /```ts\n([\s\S]*?)```/.exec(section)?.[1];
+    expect(example, 'README has a ```ts example under "As a library"').toBeTruthy();
+    writeFileSync(join(app, 'readme.mts'), `${example}\nexport {};\n`);
     writeFileSync(join(app, 'consumer.ts'), [
       "import { validate, verify, list, reports, MailsetupError, type Finding } from 'mailsetup';",
       'export async function audit(server: string): Promise<string[]> {',
