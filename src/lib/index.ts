@@ -10,8 +10,8 @@
  * Each function is the CLI command without its front end: the same core calls (src/core/) and the
  * same document builders, so a document cannot differ between the two.
  */
-import { parseDomain, parseIdentity, parseSmtpIdentity } from '../model/domain-name.js';
-import { runValidate, type ValidateReport } from '../core/validate.js';
+import { parseDomain } from '../model/domain-name.js';
+import { checkValidateRequest, validateDocument, validateTargets, type ValidateRequest } from '../core/validate-targets.js';
 import { runVerify } from '../core/verify.js';
 import { verifyDocument } from '../render/verify.js';
 import { createRuntime, type Runtime } from '../core/runtime.js';
@@ -66,18 +66,27 @@ export interface ValidateOptions extends ClientOptions {
   ip?: string;
   /** With `ip`: the HELO name, taken as given. */
   helo?: string;
+  /** Also talk to each MX host on port 25 (STARTTLS, certificate). */
+  smtp?: boolean;
+  /** For the HTTPS fetches (MTA-STS, BIMI) and SMTP; default 10 s. */
+  networkTimeoutMs?: number;
 }
 
-/** `mailsetup validate <target> --json`: the audit of a domain or an address's domain. */
-export async function validate(target: string, options: ValidateOptions = {}): Promise<ValidateReportDocument> {
-  const identity = options.ip !== undefined ? parseSmtpIdentity(target) : parseIdentity(target, { smtp: true });
-  const rt = runtime(options);
-  const report: ValidateReport = await runValidate(
-    { identity, selectors: options.selectors ?? [], ...(options.ip ? { ip: options.ip } : {}), ...(options.helo !== undefined ? { helo: options.helo } : {}) },
-    { dns: rt.dns, resolvers: rt.resolvers, authoritative: rt.authoritative },
-  );
-  const { unreachable: _u, ...doc } = report;
-  return doc as unknown as ValidateReportDocument;
+/**
+ * `mailsetup validate <target> --json`: the audit of a domain or an address's domain; given several
+ * targets, one report each, in order (the same domain twice is audited once).
+ */
+export async function validate(target: string, options?: ValidateOptions): Promise<ValidateReportDocument>;
+export async function validate(targets: string[], options?: ValidateOptions): Promise<ValidateReportDocument[]>;
+export async function validate(target: string | string[], options: ValidateOptions = {}): Promise<ValidateReportDocument | ValidateReportDocument[]> {
+  const request: ValidateRequest = {
+    targets: Array.isArray(target) ? target : [target], selectors: options.selectors ?? [], smtp: !!options.smtp,
+    ...(options.ip !== undefined ? { ip: options.ip } : {}), ...(options.helo !== undefined ? { helo: options.helo } : {}),
+    ...(options.networkTimeoutMs !== undefined ? { networkTimeoutMs: options.networkTimeoutMs } : {}),
+  };
+  const targets = checkValidateRequest(request);
+  const docs = (await validateTargets(runtime(options), targets, request)).map(validateDocument) as unknown as ValidateReportDocument[];
+  return Array.isArray(target) ? docs : docs[0]!;
 }
 
 export interface VerifyOptions extends ClientOptions {

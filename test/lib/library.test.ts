@@ -102,6 +102,30 @@ describe('add, records, list, verify, remove', { timeout: 60_000 }, () => {
   });
 });
 
+describe('validate', { timeout: 60_000 }, () => {
+  it('one target → one report, several → one each (duplicates once), as the CLI prints them', async () => {
+    const one = await lib.validate('lib.test', { resolvers: [dns.address], timeoutMs: 1000, selectors: ['s1'] });
+    const many = await lib.validate(['lib.test', 'postmaster@lib.test', 'lib.test'], { resolvers: [dns.address], timeoutMs: 1000, selectors: ['s1'] });
+    vi.restoreAllMocks();
+    assertSchema('validate', one);
+    assertSchema('validate', many);
+    expect(many.map((r) => r.domain)).toEqual(['lib.test', 'lib.test']);
+    // The DNS summary counts this run's questions (the CLI's run asks its own): compared apart.
+    const strip = (d: object) => ({ ...d, dns: undefined });
+    const cli = await runCli(['validate', 'lib.test', 'postmaster@lib.test', 'lib.test', '--selector', 's1', '--json', '--resolver', dns.address, '--timeout', '1s']);
+    expect(many.map(strip)).toEqual((parseJson(cli) as object[]).map(strip));
+    expect(strip(one)).toEqual(strip(many[0]!));
+    expect(one.checks.find((c) => c.check === 'dmarc')?.status).toBe('pass');
+  });
+
+  it('a bad selector or --helo without --ip is refused before any DNS question', async () => {
+    const sent = dns.queries.length;
+    await expect(lib.validate('lib.test', { resolvers: [dns.address], selectors: ['bad selector'] })).rejects.toMatchObject({ code: 'USAGE', exitCode: 64 });
+    await expect(lib.validate('lib.test', { resolvers: [dns.address], helo: 'mx.lib.test' })).rejects.toMatchObject({ code: 'USAGE', message: expect.stringMatching(/--helo needs --ip/) });
+    expect(dns.queries.length).toBe(sent);
+  });
+});
+
 const rec = (purpose: string, type: string, name: string, value: string, priority: number | null = null) =>
   ({ purpose, type, name, value, priority, ttl: null, required: true, source: 'provider' });
 
