@@ -6,6 +6,11 @@ import type { EmailProvider, ProviderId } from '../providers/types.js';
 import { loadProvider } from '../providers/index.js';
 import { organisationalDomain, parseDomain, parseIdentity } from '../model/domain-name.js';
 import type { Runtime } from './runtime.js';
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { emptyState } from '../state/schema.js';
+import { serializeState } from '../state/store.js';
+import { parseProviderId } from '../providers/index.js';
 
 export interface ListedDomain { domain: string; provider: string; status: DomainStatus; updatedAt: string; records: number; region: string | null; providerId: string }
 
@@ -68,4 +73,23 @@ export async function removeTarget(rt: Runtime, key: string, entry: DomainState,
   const work = removeDomain(rt.store(), key, provider);
   const result = await (hooks.waitFor ? hooks.waitFor(provider ? `deleting ${key} at ${entry.provider}` : `forgetting ${key}`, work) : work);
   return { domain: key, removed: true, providerDeleted: result.providerDeleted, records: result.entry.records };
+}
+
+/**
+ * `init`: create the state file at `path` (an empty state, with a default provider when given) so
+ * it lives next to the infrastructure code. Never overwrites: an existing file — perhaps with every
+ * domain in it — is left as it is, and `created` is false.
+ */
+export async function initStateFile(path: string, provider?: string): Promise<{ path: string; created: boolean; provider: string | null }> {
+  const full = resolve(path);
+  const state = emptyState();
+  if (provider !== undefined) state.defaults = { provider: parseProviderId(provider) };
+  try {
+    // 'wx': create only.
+    await writeFile(full, serializeState(state), { flag: 'wx', mode: 0o644 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return { path: full, created: false, provider: null };
+    throw new MailsetupError('CONFIG_INVALID', `cannot create ${full}: ${(e as Error).message}`, { hint: 'Check that the directory exists and is writable.' });
+  }
+  return { path: full, created: true, provider: state.defaults?.provider ?? null };
 }
