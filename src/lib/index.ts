@@ -17,7 +17,7 @@ import { listDomains } from '../core/registry.js';
 import type { DomainStatus } from '../state/schema.js';
 
 export { MailsetupError, EXIT, type ErrorCode } from '../errors.js';
-export { reports, type ReportsOptions } from '../reports/index.js';
+export * from './insights.js';
 export type { DnsRecord, RecordPurpose, RecordType } from '../model/record.js';
 export type { Finding, CheckResult, Severity } from '../model/finding.js';
 export type { ValidateReport } from '../core/validate.js';
