@@ -29,7 +29,7 @@ export function renderWarmup(v: WarmupView, created: boolean, columns = 100): Hu
   tail.push('Send to the most engaged recipients first; run "mailsetup health" daily so the ramp holds when bounces or complaints rise.');
   return fitted([
     ...plain(head),
-    result(`today (${pos.date}, day ${pos.day} of the plan): send at most ${n(pos.cap)} (step ${pos.step} of ${p.days})`),
+    result(`today (${shown(pos.date)}, day ${pos.day} of the plan): send at most ${n(pos.cap)} (step ${pos.step} of ${p.days})`),
     ...plain(tail),
   ], columns);
 }
