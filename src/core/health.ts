@@ -3,13 +3,17 @@
  * region, so account-wide calls are made once), DNS checked as `verify --no-provider` does, judged
  * by `health-rules.ts`; then one snapshot per domain per UTC day in the state file.
  */
-import { MailsetupError } from '../errors.js';
+import { EXIT, MailsetupError } from '../errors.js';
+import { healthWindow } from '../providers/window.js';
 import type { DeliveryReport, DeliveryWindow, EmailProvider } from '../providers/types.js';
 import type { DomainState, HealthSnapshot, StateFile } from '../state/schema.js';
 import type { StateStore } from '../state/store.js';
 import { mapLimit } from '../util/concurrency.js';
-import { healthiestFirst, judge, PROVIDER_NAME, type DnsState, type HealthFigures, type HealthFinding, type HealthStatus } from './health-rules.js';
+import { healthExitCode, healthiestFirst, judge, PROVIDER_NAME, type DnsState, type HealthFigures, type HealthFinding, type HealthStatus } from './health-rules.js';
 import { addDays, utcDay } from './warmup-plan.js';
+import type { Runtime } from './runtime.js';
+import { resolveTargets, verifyDeps } from './targets.js';
+import { verifyDomain } from './verify.js';
 
 export const SNAPSHOT_DAYS = 90;
 
@@ -106,4 +110,85 @@ export function storeSnapshots(s: StateFile, results: DomainHealth[], now: Date)
     const kept = (Array.isArray(e.health) ? e.health : []).filter((h) => h.date !== today && h.date >= oldest);
     e.health = [...kept, snap].sort((a, b) => (a.date < b.date ? -1 : 1));
   }
+}
+
+/** `--days`: a whole number from 1 to `max` (USAGE otherwise, naming the flag). */
+export function parseDays(value: unknown, flag = '--days', max = 30, fallback = 7): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!/^\d+$/.test(String(value).trim()) || n < 1 || n > max) {
+    throw new MailsetupError('USAGE', `${flag} must be a whole number from 1 to ${max} (got "${String(value)}")`, { hint: `For example ${flag} ${fallback}.` });
+  }
+  return n;
+}
+
+/** What `health` was asked: domains named, or every stored one (`all`); the window in days. */
+export interface HealthRequest {
+  domains: string[];
+  all: boolean;
+  /** `--days` as given (validated by `parseDays`); default 7. */
+  days?: unknown;
+}
+
+/** The domains one `health` run judges, and the demo domains `--all` left out (say so). */
+export interface HealthPlan {
+  domains: string[];
+  /** Domains with the demo's sandbox provider, skipped by `--all` (they have no figures anywhere). */
+  skippedDemo: string[];
+  days: number;
+}
+
+/** Validate the request and pick the domains: named ones, or with `all` every stored domain but the demo's. */
+export async function planHealth(rt: Runtime, req: HealthRequest): Promise<HealthPlan> {
+  const days = parseDays(req.days);
+  let domains = await resolveTargets(rt, req.domains, req.all);
+  let skippedDemo: string[] = [];
+  if (req.all) {
+    const state = await rt.store().read();
+    skippedDemo = domains.filter((d) => state.domains[d]?.provider === 'sandbox');
+    if (skippedDemo.length > 0) {
+      domains = domains.filter((d) => !skippedDemo.includes(d));
+      if (domains.length === 0) throw new MailsetupError('DOMAIN_NOT_FOUND', `no domain in ${rt.store().path} has a real provider`, { hint: 'Add one with "mailsetup add <domain> --provider <p>".' });
+    }
+  }
+  return { domains, skippedDemo, days };
+}
+
+/**
+ * Run the plan: each domain's provider figures and verdict, DNS as `verify --no-provider` judges it
+ * (the authoritative servers decide; the resolver comparison adds nothing to the verdict, so the
+ * public set is not asked), judged and stored as the day's snapshot.
+ */
+export async function checkHealth(rt: Runtime, plan: HealthPlan, now: Date = new Date()): Promise<HealthRun> {
+  const vdeps = { ...verifyDeps(rt), comparators: [] };
+  return runHealth(plan.domains, healthWindow(plan.days, now), {
+    store: vdeps.store,
+    provider: vdeps.provider,
+    dns: async (domain, entry) => (await verifyDomain(domain, entry, { noProvider: true, refresh: false }, vdeps)).status,
+    now: () => now,
+    concurrency: 8,
+  });
+}
+
+/**
+ * The exit status of a run: with `--exit-code` the worst domain's (0 healthy, 1 warning, 2 flagged,
+ * 69 unknown); else 69 when some provider could not be asked (the check did not fully run), else 0.
+ */
+export function healthExit(run: HealthRun, exitCode: boolean): number {
+  if (exitCode) return healthExitCode(run.results.map((r) => r.status));
+  return run.incomplete ? EXIT.UNAVAILABLE : EXIT.OK;
+}
+
+/** `health --history --json`: the stored daily snapshots of each domain (no provider call). */
+export interface HealthHistoryDocument {
+  domains: Array<{ domain: string; history: HealthSnapshot[] }>;
+}
+
+/** The snapshots of the domains named, or of every stored domain when none is named or with `all`. */
+export async function healthHistory(rt: Runtime, req: HealthRequest): Promise<HealthHistoryDocument> {
+  parseDays(req.days); // not used, but refused the same way as without --history
+  const state = await rt.store().read();
+  const domains = req.domains.length === 0 || req.all ? Object.keys(state.domains).filter((d) => !d.includes('@')).sort() : await resolveTargets(rt, req.domains, false);
+  for (const d of domains) if (!state.domains[d]) throw new MailsetupError('DOMAIN_NOT_FOUND', `${d} is not in ${rt.store().path}`, { hint: 'Check the name with "mailsetup list".' });
+  return { domains: domains.map((d) => ({ domain: d, history: state.domains[d]!.health ?? [] })) };
 }

@@ -14,7 +14,7 @@ import { parseDomain } from '../model/domain-name.js';
 import { checkValidateRequest, validateDocument, validateTargets, type ValidateRequest } from '../core/validate-targets.js';
 import { runVerify } from '../core/verify.js';
 import { verifyDocument } from '../render/verify.js';
-import { createRuntime, type Runtime } from '../core/runtime.js';
+import { runtime, type ClientOptions } from './client.js';
 import { resolveTargets, verifyDeps } from '../core/targets.js';
 import { listDomains, recordsDocument, removalTarget, removeTarget } from '../core/registry.js';
 import { addDocument, addTarget } from '../core/add.js';
@@ -29,35 +29,12 @@ import type {
 } from './documents.js';
 
 export { MailsetupError, EXIT, type ErrorCode } from '../errors.js';
-export { reports, type ReportsOptions } from '../reports/index.js';
+export * from './insights.js';
 export type { DnsRecord, RecordPurpose, RecordType } from '../model/record.js';
 export type { Finding, CheckResult, Severity } from '../model/finding.js';
 export type * from './documents.js';
 
-export interface ClientOptions {
-  /** Recursive resolvers (`ip[:port]`); default: the system's (/etc/resolv.conf). */
-  resolvers?: string[];
-  /** Treat these servers as authoritative for the domain (skips NS discovery). */
-  authoritative?: string[];
-  /** Per network call, in ms (default 2500 for DNS, 30000 for provider APIs). */
-  timeoutMs?: number;
-  /** The state file (default: as the CLI finds it: ./mailsetup.json up to the repository root, else the user's). */
-  config?: string;
-  /** Where credentials are read (default `process.env`). */
-  env?: NodeJS.ProcessEnv;
-  /** Diagnostics the CLI prints with --verbose (API retries, …); dropped when not given. */
-  debug?: (line: string) => void;
-}
-
-/** A run's Runtime, without the CLI's output port: nothing is printed. */
-function runtime(o: ClientOptions): Runtime {
-  return createRuntime({
-    ...(o.resolvers ? { resolver: o.resolvers } : {}),
-    ...(o.authoritative ? { authoritative: o.authoritative } : {}),
-    ...(o.timeoutMs !== undefined ? { timeout: o.timeoutMs } : {}),
-    ...(o.config ? { config: o.config } : {}),
-  }, o.env ?? process.env, o.debug ? { debug: o.debug } : {});
-}
+export type { ClientOptions } from './client.js';
 
 export interface ValidateOptions extends ClientOptions {
   /** DKIM selectors to check (default: probe common selectors). */

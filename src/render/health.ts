@@ -1,15 +1,39 @@
 /**
- * `health` and `warmup` results → human lines and JSON documents. Pure functions. Text that came
+ * `health` results → human lines and JSON documents. Pure functions. Text that came
  * from a provider (its status words, messages) goes through `shown`, which escapes control, bidi
  * and format characters so nothing a provider says reaches the terminal raw.
  */
 import { Chalk } from 'chalk';
 import type { DomainHealth } from '../core/health.js';
-import { percent, PROVIDER_NAME, type HealthStatus } from '../core/health-rules.js';
+import { healthExitCode, percent, PROVIDER_NAME, type HealthFigures, type HealthFinding, type HealthStatus } from '../core/health-rules.js';
 import type { HealthSnapshot } from '../state/schema.js';
 import { escapeText as shown } from './escape.js';
+import { fitted, plain, result, type HumanLine } from './lines.js';
+import { renderTable, type TableColumn } from './table.js';
 
-export function healthDocument(results: DomainHealth[], checkedAt: string): Record<string, unknown> {
+/** One domain of `health --json` (schemas/health.schema.json). */
+export interface HealthDomainDocument {
+  domain: string;
+  provider: string;
+  status: HealthStatus;
+  window: DomainHealth['window'];
+  figures: {
+    sent: number | null; delivered: number | null; bounces: number | null; complaints: number | null;
+    bounceRate: number | null; complaintRate: number | null; scope: 'domain' | 'account' | null;
+    complaintBase?: HealthFigures['complaintBase']; ratesFrom?: HealthFigures['ratesFrom']; source?: HealthFigures['source'];
+  };
+  verdict: Record<string, unknown> | null;
+  dns: DomainHealth['dns'];
+  findings: Array<{ severity: HealthFinding['severity']; code: string; message: string; hint: string | null; figure?: number | null; threshold?: number | null }>;
+}
+
+/** `health --json`: the domains, healthiest first, and when they were checked. */
+export interface HealthDocument {
+  domains: HealthDomainDocument[];
+  checkedAt: string;
+}
+
+export function healthDocument(results: DomainHealth[], checkedAt: string): HealthDocument {
   return {
     domains: results.map((r) => ({
       domain: r.domain, provider: r.provider, status: r.status, window: r.window,
@@ -41,21 +65,34 @@ function verdictText(r: DomainHealth): string {
 
 const count = (n: number | null) => (n === null ? '—' : n.toLocaleString('en-US'));
 
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => [...(r[i] ?? '')].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - [...cell].length))).join('  ').trimEnd());
+const HEALTH_COLUMNS: TableColumn[] = [
+  { head: 'DOMAIN', stack: 'title' }, { head: 'PROVIDER' }, { head: 'SENT', align: 'right' }, { head: 'BOUNCE', align: 'right' }, { head: 'COMPLAINT', align: 'right' },
+  { head: 'PROVIDER VERDICT' }, { head: 'DNS' }, { head: 'STATUS', stack: 'title' },
+];
+
+/** The worst status over the results, as `--exit-code` ranks them: flagged, unknown, warning, healthy. */
+function worst(results: DomainHealth[]): HealthStatus {
+  return ({ 0: 'healthy', 1: 'warning', 2: 'flagged', 69: 'unknown' } as Record<number, HealthStatus>)[healthExitCode(results.map((r) => r.status))]!;
 }
 
-export function renderHealth(results: DomainHealth[], colorLevel: 0 | 1 | 2 | 3): string[] {
+/** The result line (kept with --quiet): the worst status first, then the domain, or the count of each status. */
+export function healthResultLine(results: DomainHealth[]): string {
+  const w = worst(results);
+  if (results.length === 1) return `${w}: ${shown(results[0]!.domain)}`;
+  const counts = (['healthy', 'warning', 'flagged', 'unknown'] as HealthStatus[]).map((s) => [s, results.filter((r) => r.status === s).length] as const).filter(([, n]) => n > 0);
+  return `${w}: ${results.length} domains, ${counts.map(([s, n]) => `${n} ${s}`).join(', ')}`;
+}
+
+/** The table (fitted to `columns`, stacked when too narrow), the findings, and the result line last. */
+export function renderHealth(results: DomainHealth[], colorLevel: 0 | 1 | 2 | 3, columns = 100): HumanLine[] {
   const c = new Chalk({ level: colorLevel });
   const paint: Record<HealthStatus, (s: string) => string> = { healthy: c.green, warning: c.yellow, flagged: c.red, unknown: c.gray };
-  const rows = [['DOMAIN', 'PROVIDER', 'SENT', 'BOUNCE', 'COMPLAINT', 'PROVIDER VERDICT', 'DNS', 'STATUS']];
-  for (const r of results) {
+  const rows = results.map((r) => {
     const f = r.figures;
     const scope = f?.scope === 'account' ? '*' : '';
-    rows.push([r.domain, PROVIDER_NAME[r.provider] ?? r.provider, count(f?.sent ?? null) + scope, percent(f?.bounceRate ?? null), percent(f?.complaintRate ?? null, 3), shown(verdictText(r)), r.dns, r.status]);
-  }
-  const lines = table(rows).map((l, i) => (i === 0 ? c.bold(l) : l.replace(new RegExp(`${results[i - 1]!.status}$`), paint[results[i - 1]!.status](results[i - 1]!.status))));
+    return [shown(r.domain), shown(PROVIDER_NAME[r.provider] ?? r.provider), count(f?.sent ?? null) + scope, percent(f?.bounceRate ?? null), percent(f?.complaintRate ?? null, 3), shown(verdictText(r)), r.dns, paint[r.status](r.status)];
+  });
+  const lines: string[] = renderTable(HEALTH_COLUMNS, rows, { width: columns, colorLevel, plain: true, bold: c.bold });
   if (results.some((r) => r.figures?.scope === 'account')) lines.push('* account-wide figures (every domain of the account), not this domain alone');
   const w = results[0]?.window;
   if (w) lines.push(`window: ${w.from.slice(0, 10)} → ${w.to.slice(0, 10)} (${w.days} day${w.days === 1 ? '' : 's'}, UTC)`);
@@ -63,14 +100,17 @@ export function renderHealth(results: DomainHealth[], colorLevel: 0 | 1 | 2 | 3)
     const shownFindings = r.findings.filter((f) => f.severity !== 'info' || f.code === 'LOW_VOLUME' || f.code === 'VDM_DISABLED');
     if (shownFindings.length === 0) continue;
     lines.push('');
-    lines.push(`${c.bold(r.domain)} ${paint[r.status](r.status)}`);
+    lines.push(`${c.bold(shown(r.domain))} ${paint[r.status](r.status)}`);
     for (const f of shownFindings) {
       const mark = f.severity === 'error' ? c.red('✖') : f.severity === 'warning' ? c.yellow('!') : c.gray('i');
       lines.push(`  ${mark} ${f.code}: ${shown(f.message)}`);
       if (f.hint) lines.push(`    → ${shown(f.hint)}`);
     }
   }
-  return lines;
+  if (results.length === 0) return fitted(plain(lines), columns);
+  lines.push('');
+  const verdict = healthResultLine(results);
+  return [...fitted(plain(lines), columns), ...fitted([result(paint[worst(results)](verdict))], columns)];
 }
 
 const BARS = '▁▂▃▄▅▆▇█';
@@ -81,14 +121,16 @@ export function sparkline(values: Array<number | null>): string {
   return values.map((v) => (v === null ? ' ' : max === 0 ? BARS[0] : BARS[Math.min(7, Math.floor((v / max) * 7.999))])).join('');
 }
 
-export function renderHistory(domain: string, snapshots: HealthSnapshot[]): string[] {
-  if (snapshots.length === 0) return [`${domain}: no health snapshots yet (each "mailsetup health" run stores one a day)`];
+const HISTORY_COLUMNS: TableColumn[] = [{ head: 'DATE', stack: 'title' }, { head: 'SENT', align: 'right' }, { head: 'BOUNCE', align: 'right' }, { head: 'COMPLAINT', align: 'right' }, { head: 'STATUS', stack: 'title' }];
+
+/** `health --history`: one table of daily snapshots per domain, with sparklines of volume and bounces. */
+export function renderHistory(domain: string, snapshots: HealthSnapshot[], columns = 100): string[] {
+  if (snapshots.length === 0) return [`${shown(domain)}: no health snapshots yet (each "mailsetup health" run stores one a day)`];
   const rate = (n: number | null, d: number | null) => (n !== null && d !== null && d > 0 ? n / d : null);
-  const rows = [['DATE', 'SENT', 'BOUNCE', 'COMPLAINT', 'STATUS']];
-  for (const s of snapshots) rows.push([s.date, count(s.sent), percent(rate(s.bounces, s.sent)), percent(rate(s.complaints, s.delivered), 3), s.status]);
+  const rows = snapshots.map((s) => [shown(s.date), count(s.sent), percent(rate(s.bounces, s.sent)), percent(rate(s.complaints, s.delivered), 3), shown(s.status)]);
   return [
-    `${domain} (${snapshots.length} day${snapshots.length === 1 ? '' : 's'}; each row is that day's run over its window)`,
-    ...table(rows).map((l) => `  ${l}`),
+    `${shown(domain)} (${snapshots.length} day${snapshots.length === 1 ? '' : 's'}; each row is that day's run over its window)`,
+    ...renderTable(HISTORY_COLUMNS, rows, { width: columns - 2, colorLevel: 0, plain: true }).map((l) => `  ${l}`),
     `  sent    ${sparkline(snapshots.map((s) => s.sent))}`,
     `  bounce  ${sparkline(snapshots.map((s) => rate(s.bounces, s.sent)))}`,
   ];

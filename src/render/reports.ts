@@ -1,7 +1,7 @@
 /**
- * `reports` output: the human screen (one block per policy domain: window, reporters, live vs
- * reported policy, the verdict line, the sources table by volume, findings with hints, the next
- * record), the JSON document, and the CSV of normalised rows.
+ * `reports` output: the human screen (one block per policy domain: the result line — domain and
+ * verdict, kept with --quiet — then window, reporters, live vs reported policy, the sources table by
+ * volume, findings with hints, the next record), the JSON document, and the CSV of normalised rows.
  *
  * Everything printed from a report is data written by strangers: C0/DEL/C1 controls and bidi
  * overrides are shown as visible `\u{…}` escapes, never sent to the terminal.
@@ -10,6 +10,8 @@ import type { DomainAnalysis, ReportsDocument, Source } from '../reports/analyze
 import { escapeText } from './escape.js';
 import { CLASSES } from '../reports/analyze.js';
 import type { InputFinding } from '../reports/model.js';
+import { fitted, result, type HumanLine } from './lines.js';
+import { renderTable, wrapLine, type TableColumn } from './table.js';
 
 /** A report's text made safe for one terminal line: the one escaping function (src/render/escape.ts). */
 export function safe(text: string | null | undefined): string {
@@ -38,13 +40,25 @@ export function verdictLine(a: DomainAnalysis): string {
   }
 }
 
-export function renderHuman(doc: ReportsDocument, paint: Paint, maxSources = 15): string[] {
-  const out: string[] = [];
+/**
+ * The human screen, fitted to `columns`: per policy domain its result line first (the domain and the
+ * verdict, kept with --quiet), then the evidence, the sources table, findings and the next record;
+ * then what was read. The next record and the commands that apply it are never broken.
+ */
+export function renderHuman(doc: ReportsDocument, paint: Paint, columns = 100, maxSources = 15): HumanLine[] {
+  const out: HumanLine[] = [];
+  /** Prose, wrapped at spaces; continuation lines start with `indent`. */
+  const say = (text: string, indent?: string) => out.push(...wrapLine(text, columns, indent).map((t) => ({ text: t })));
+  /** Left whole: a record or a command to copy (the terminal soft-wraps it). */
+  const whole = (text: string) => out.push({ text });
   for (const a of doc.domains) {
-    out.push(paint.bold(`${safe(a.domain)}${a.provider ? `  (${a.provider} via mailsetup)` : ''}`));
+    const v = verdictLine(a);
+    const color = a.readiness.verdict === 'ready' || a.readiness.verdict === 'at_target' ? paint.green : a.readiness.verdict === 'wait' ? paint.yellow : paint.red;
+    out.push(...fitted([result(`${paint.bold(safe(a.domain))}${a.provider ? ` (${safe(a.provider)} via mailsetup)` : ''}: ${color(paint.bold(safe(v)))}`)], columns));
     const w = a.window;
-    out.push(`  window     ${w.firstReport ?? '–'} → ${w.lastReport ?? '–'}: ${plural(w.spanDays, 'day')}, ${w.reportDays} with a report (looking back from ${w.to.slice(0, 10)})`);
-    out.push(`  reporters  ${a.reporters.map((r) => `${safe(r.org)} (${plural(r.reports, 'report')}, ${plural(r.messages, 'message')})`).join(', ')}`);
+    const col = ' '.repeat(13);
+    say(`  window     ${w.firstReport ?? '–'} → ${w.lastReport ?? '–'}: ${plural(w.spanDays, 'day')}, ${w.reportDays} with a report (looking back from ${w.to.slice(0, 10)})`, col);
+    say(`  reporters  ${a.reporters.map((r) => `${safe(r.org)} (${plural(r.reports, 'report')}, ${plural(r.messages, 'message')})`).join(', ')}`, col);
     // Segments by p alone (sp, pct … changes are in --json).
     const segments: { p: string; from: string; to: string }[] = [];
     for (const p of a.policy.reported) {
@@ -52,48 +66,50 @@ export function renderHuman(doc: ReportsDocument, paint: Paint, maxSources = 15)
       if (last && last.p === (p.p ?? '?')) last.to = p.to; else segments.push({ p: p.p ?? '?', from: p.from, to: p.to });
     }
     const reported = segments.map((p) => `p=${p.p} ${p.from === p.to ? p.from : `${p.from} → ${p.to}`}`).join(', ');
-    out.push(`  policy     live: ${a.policy.live === null ? (a.findings.some((f) => f.code === 'DMARC_LIVE_UNCHECKED') ? 'not checked' : 'none published') : safe(a.policy.live)}`);
-    out.push(`             reported: ${reported}`);
+    whole(`  policy     live: ${a.policy.live === null ? (a.findings.some((f) => f.code === 'DMARC_LIVE_UNCHECKED') ? 'not checked' : 'none published') : safe(a.policy.live)}`);
+    say(`             reported: ${reported}`, col + '          ');
     const t = a.totals;
-    out.push(`  messages   ${t.messages}: ${pct(t.dmarcPass, t.messages)} pass DMARC; ${CLASSES.filter((c) => t.byClass[c] > 0).map((c) => `${c} ${t.byClass[c]}`).join(', ')}`);
-    const v = verdictLine(a);
-    const color = a.readiness.verdict === 'ready' || a.readiness.verdict === 'at_target' ? paint.green : a.readiness.verdict === 'wait' ? paint.yellow : paint.red;
-    out.push('', `  ${color(paint.bold(safe(v)))}`, '');
-    out.push(...sourcesTable(a.sources, maxSources).map((l) => `  ${l}`));
+    say(`  messages   ${t.messages}: ${pct(t.dmarcPass, t.messages)} pass DMARC; ${CLASSES.filter((c) => t.byClass[c] > 0).map((c) => `${c} ${t.byClass[c]}`).join(', ')}`, col);
+    whole('');
+    for (const l of sourcesTable(a.sources, maxSources, columns - 2)) whole(`  ${l}`);
     const findings = a.findings.filter((f) => f.code !== 'DMARC_LIVE_UNCHECKED' || a.readiness.verdict === 'ready');
     if (findings.length > 0) {
-      out.push('');
+      whole('');
       for (const f of findings) {
         const mark = f.severity === 'error' ? paint.red('✗') : f.severity === 'warning' ? paint.yellow('!') : paint.gray('i');
-        out.push(`  ${mark} ${f.code}  ${safe(f.message)}`);
-        if (f.hint) out.push(`      ${paint.gray(safe(f.hint))}`);
+        say(`  ${mark} ${f.code}  ${safe(f.message)}`, '    ');
+        // Each wrapped line painted on its own, so no colour runs across a line break.
+        if (f.hint) for (const l of wrapLine(`      ${safe(f.hint)}`, columns, '      ')) whole(paint.gray(l));
       }
     }
     if (a.readiness.suggestedRecord) {
-      out.push('', `  next record  _dmarc.${safe(a.domain)} TXT "${safe(a.readiness.suggestedRecord)}"`);
-      for (const [i, c] of a.readiness.apply.entries()) out.push(`  ${i === 0 ? 'apply with ' : '           '}  ${safe(c)}`);
+      whole('');
+      whole(`  next record  _dmarc.${safe(a.domain)} TXT "${safe(a.readiness.suggestedRecord)}"`);
+      for (const [i, c] of a.readiness.apply.entries()) whole(`  ${i === 0 ? 'apply with ' : '           '}  ${safe(c)}`);
     }
-    out.push('');
+    whole('');
   }
   const i = doc.inputs;
   const other = [i.other.tlsrpt ? `${i.other.tlsrpt} TLS-RPT` : '', i.other.failure ? `${i.other.failure} failure report${i.other.failure > 1 ? 's' : ''}` : ''].filter(Boolean);
-  out.push(`inputs: ${i.read} read, ${i.reports} aggregate reports, ${i.duplicates} duplicate${i.duplicates === 1 ? '' : 's'}${i.outsideWindow ? `, ${i.outsideWindow} outside the window` : ''}${other.length ? `, skipped ${other.join(' and ')}` : ''}${i.rejected.length ? `; ${i.rejected.length} not read:` : ''}`);
-  for (const f of i.rejected.slice(0, 20)) out.push(`  ${f.severity === 'error' ? paint.red('✗') : paint.yellow('!')} ${f.code}  ${safe(f.input)}: ${safe(f.message)}`);
-  if (i.rejected.length > 20) out.push(`  … and ${i.rejected.length - 20} more (--json lists them all)`);
+  say(`inputs: ${i.read} read, ${i.reports} aggregate reports, ${i.duplicates} duplicate${i.duplicates === 1 ? '' : 's'}${i.outsideWindow ? `, ${i.outsideWindow} outside the window` : ''}${other.length ? `, skipped ${other.join(' and ')}` : ''}${i.rejected.length ? `; ${i.rejected.length} not read:` : ''}`);
+  for (const f of i.rejected.slice(0, 20)) say(`  ${f.severity === 'error' ? paint.red('✗') : paint.yellow('!')} ${f.code}  ${safe(f.input)}: ${safe(f.message)}`, '      ');
+  if (i.rejected.length > 20) say(`  … and ${i.rejected.length - 20} more (--json lists them all)`);
   return out;
 }
 
 const truncate = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
-function sourcesTable(sources: Source[], max: number): string[] {
-  const head = ['source', 'class', 'messages', 'pass', 'DKIM al.', 'SPF al.', 'reporters', 'first seen'];
+const SOURCE_COLUMNS: TableColumn[] = [
+  { head: 'source', stack: 'title' }, { head: 'class', stack: 'title' }, { head: 'msgs', align: 'right' }, { head: 'pass', align: 'right' },
+  { head: 'DKIM al.', align: 'right' }, { head: 'SPF al.', align: 'right' }, { head: 'orgs', align: 'right' }, { head: 'first seen' },
+];
+
+/** The sources by volume, as a table fitted to `width` (`orgs`: how many reporting organisations saw it). */
+function sourcesTable(sources: Source[], max: number, width: number): string[] {
   const rows = sources.slice(0, max).map((s) => [
     truncate(safe(s.name), 48), s.class, String(s.messages), pct(s.dmarcPass, s.messages), pct(s.dkimAligned, s.messages), pct(s.spfAligned, s.messages), String(s.reporters.length), s.firstSeen,
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const right = new Set([2, 3, 4, 5, 6]);
-  const line = (cells: string[]): string => cells.map((c, i) => (right.has(i) ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  const out = [line(head), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)];
+  const out = renderTable(SOURCE_COLUMNS, rows, { width, colorLevel: 0, plain: true });
   if (sources.length > max) {
     const rest = sources.slice(max);
     out.push(`… ${rest.length} more sources, ${rest.reduce((s, x) => s + x.messages, 0)} messages (--json lists them all)`);
@@ -101,8 +117,16 @@ function sourcesTable(sources: Source[], max: number): string[] {
   return out;
 }
 
+/** `reports --json`: what DESIGN.md names, without the internals (per-day maps, parsed reports). */
+export interface ReportsJsonDocument {
+  domains: Array<Omit<DomainAnalysis, 'sources' | 'reports' | 'recordSources'> & { sources: Array<Omit<Source, 'days'>> }>;
+  inputs: ReportsDocument['inputs'];
+  findings: ReportsDocument['findings'];
+  checkedAt: string;
+}
+
 /** The `--json` document: what DESIGN.md names, without the internals (per-day maps, parsed reports). */
-export function toJson(doc: ReportsDocument): unknown {
+export function toJson(doc: ReportsDocument): ReportsJsonDocument {
   return {
     domains: doc.domains.map((a) => ({
       domain: a.domain,

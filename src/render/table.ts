@@ -107,6 +107,8 @@ export interface TableColumn {
    * `head: value`, joined by ` · `. Default `meta`.
    */
   stack?: 'title' | 'body' | 'meta';
+  /** Figures: padded on the left (`plain` tables only). Default `left`. */
+  align?: 'left' | 'right';
 }
 
 export interface TableOptions {
@@ -116,6 +118,12 @@ export interface TableOptions {
   /** Paint the borders and the header (chalk functions, or identity when colour is off). */
   border?: (s: string) => string;
   bold?: (s: string) => string;
+  /**
+   * No borders: columns two spaces apart under a header line, for listings read as text (health,
+   * its history, the reports' sources). Same fitting: cells wrap at spaces, and a table whose
+   * columns cannot hold their longest token is stacked.
+   */
+  plain?: boolean;
 }
 
 /** Split a cell into its lines, then wrap each at spaces to `w`. */
@@ -135,7 +143,7 @@ export function renderTable(columns: TableColumn[], rows: string[][], opt: Table
   const n = columns.length;
   const natural = columns.map((c, i) => Math.max(displayWidth(c.head), ...rows.map((r) => Math.max(0, ...(r[i] ?? '').split('\n').map(displayWidth)))));
   const minimal = columns.map((c, i) => Math.max(...tokens(c.head).map(displayWidth), ...rows.map((r) => Math.max(0, ...tokens(r[i] ?? '').map(displayWidth)))));
-  const frame = 3 * n + 1; // "│ " + " │ " between + " │"
+  const frame = opt.plain ? 2 * (n - 1) : 3 * n + 1; // plain: two spaces between; boxed: "│ " + " │ " between + " │"
   const budget = opt.width - frame;
   const sum = (a: number[]) => a.reduce((x, y) => x + y, 0);
   if (sum(minimal) > budget) return stacked(columns, rows, opt.width, bold);
@@ -149,6 +157,7 @@ export function renderTable(columns: TableColumn[], rows: string[][], opt: Table
     widths[best]!++;
     left--;
   }
+  if (opt.plain) return plainRows(columns, rows, widths, bold);
   const rule = (l: string, m: string, r: string) => paint(l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r);
   const row = (cells: string[], head: boolean): string[] => {
     const split = cells.map((c, i) => cellLines(c, widths[i]!));
@@ -163,6 +172,21 @@ export function renderTable(columns: TableColumn[], rows: string[][], opt: Table
   for (const r of rows) lines.push(rule('├', '┼', '┤'), ...row(r, false));
   lines.push(rule('└', '┴', '┘'));
   return lines;
+}
+
+function plainRows(columns: TableColumn[], rows: string[][], widths: number[], bold: (s: string) => string): string[] {
+  const pad = (s: string, i: number) => (columns[i]!.align === 'right' ? ' '.repeat(Math.max(0, widths[i]! - displayWidth(s))) + s : padEnd(s, widths[i]!));
+  const row = (cells: string[], head: boolean): string[] => {
+    const split = cells.map((c, i) => cellLines(c, widths[i]!));
+    const height = Math.max(1, ...split.map((s) => s.length));
+    const out: string[] = [];
+    for (let k = 0; k < height; k++) {
+      const line = split.map((s, i) => pad(s[k] ?? '', i)).join('  ').replace(/ +$/, '');
+      out.push(head ? bold(line) : line);
+    }
+    return out;
+  };
+  return [...row(columns.map((c) => c.head), true), ...rows.flatMap((r) => row(r, false))];
 }
 
 function stacked(columns: TableColumn[], rows: string[][], width: number, bold: (s: string) => string): string[] {

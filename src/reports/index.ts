@@ -1,7 +1,8 @@
 /**
- * `reports` as a library call (DESIGN.md "Packaging and the library"): the same document
- * `mailsetup reports --json` prints, without printing, prompting or exiting. Reads no DNS: pass
- * the live `_dmarc` records in `live` when you have them.
+ * The reports analysis, offline: read the inputs and analyse them, with the live `_dmarc` records
+ * and the state given (no DNS, no state file read). Returns the full analysis (per-day maps, the
+ * parsed reports), not the `--json` document: the package's `reports()` — the document `mailsetup
+ * reports --json` prints, reading DNS like the CLI — is in src/lib/insights.ts (core/reports.ts).
  */
 import { analyze, type ReportsDocument } from './analyze.js';
 import { readInputs } from './read.js';
