@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { startEmbeddedDns, type EmbeddedDns } from '../../src/dns/embedded-server.js';
 import { guardEnv } from '../helpers/cli.js';
 import { mx, a, soa, txt } from '../helpers/zone-builders.js';
+import { startSendgridEmulator } from '../emulators/sendgrid.js';
 
 const ROOT = resolve(__dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'mailsetup-pack-'));
@@ -118,5 +119,38 @@ describe('npm pack', () => {
     const strip = (d: { dns?: unknown }) => ({ ...d, dns: undefined });
     expect(strip(lib)).toEqual(strip(cli));
     expect(lib.checks.length).toBeGreaterThanOrEqual(5);
+  });
+
+  it('loads a provider SDK chunk from the installed package: add() by package name against the SendGrid emulator', async () => {
+    const app = join(work, 'app');
+    const emu = await startSendgridEmulator();
+    try {
+      const config = join(work, 'lib-state.json');
+      writeFileSync(join(app, 'add.mjs'), [
+        "import { add, records, MailsetupError } from 'mailsetup';",
+        'const [resolver, config] = process.argv.slice(2);',
+        "const added = await add('mail.pack.test', { provider: 'sendgrid', config, resolvers: [resolver], timeoutMs: 2000 });",
+        "const listed = await records('mail.pack.test', { config });",
+        "const refused = await add('mail.pack.test', { provider: 'nope', config }).catch((e) => e instanceof MailsetupError ? `${e.code} ${e.exitCode}` : String(e));",
+        'process.stdout.write(JSON.stringify({ added, listed, refused }));',
+      ].join('\n'));
+      const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
+        const child = spawn(process.execPath, ['add.mjs', dns.address, config], { cwd: app, env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv(), ...emu.env } });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => { stdout += d; });
+        child.stderr.on('data', (d) => { stderr += d; });
+        child.on('error', fail);
+        child.on('close', (code) => done({ code, stdout, stderr }));
+      });
+      expect(out.code, out.stderr).toBe(0);
+      expect(out.stderr).toBe('');
+      const r = JSON.parse(out.stdout) as { added: { provider: string; records: unknown[] }; listed: { records: unknown[] }; refused: string };
+      expect(r.added.provider).toBe('sendgrid');
+      expect(r.added.records.length).toBeGreaterThan(0);
+      expect(r.listed.records).toEqual(r.added.records);
+      expect(r.refused).toBe('USAGE 64');
+      expect(emu.calls.length).toBeGreaterThan(0);
+    } finally { await emu.close(); }
   });
 });
