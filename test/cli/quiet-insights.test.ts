@@ -76,6 +76,23 @@ describe('warmup -q', () => {
   });
 });
 
+describe('health --history -q', () => {
+  it('each domain\'s first line (the days stored), nothing else', async () => {
+    const D = 'mail.q-hist.test';
+    const file = join(dir, 'hist.json');
+    const at = '2026-11-30T00:00:00.000Z';
+    const snap = (date: string) => ({ date, status: 'healthy', sent: 1000, delivered: 990, bounces: 10, complaints: 0 });
+    writeFileSync(file, JSON.stringify({ version: 1, domains: { [D]: { provider: 'mailgun', providerId: D, region: null, records: sesWanted(D), status: 'verified', createdAt: at, updatedAt: at, history: [], health: [snap('2026-12-04'), snap('2026-12-05')] } } }));
+    const q = await runCli(['health', '--history', '-q', '--config', file]);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toBe(`${D} (2 days; each row is that day's run over its window)\n`);
+    expect(q.stderr).toBe('');
+    const full = await runCli(['health', '--history', '--config', file]);
+    expect(lines(full.stdout)[0]).toBe(q.stdout.trimEnd());
+    expect(lines(full.stdout).length).toBeGreaterThan(3);
+  });
+});
+
 describe('reports -q', () => {
   const REAL = 'test/fixtures/dmarc-reports';
   const run = (...args: string[]) => runCli(['reports', ...args, '--no-dns', '--since', '5000d', '--to', '2026-12-06T06:00:00Z', '--config', join(dir, 'none.json')]);

@@ -15,7 +15,8 @@ export async function healthCommand(args: string[], options: Record<string, unkn
   if (options.history) {
     const doc = await healthHistory(ctx, req);
     if (ctx.out.json) ctx.out.document(doc);
-    else doc.domains.forEach((h, i) => { if (i > 0) ctx.out.line(''); for (const l of renderHistory(h.domain, h.history, ctx.out.columns)) ctx.out.line(l); });
+    // Each domain's first line (how many days are stored) is its result: kept with --quiet.
+    else doc.domains.forEach((h, i) => { if (i > 0) ctx.out.line(''); renderHistory(h.domain, h.history, ctx.out.columns).forEach((l, k) => (k === 0 ? ctx.out.result(l) : ctx.out.line(l))); });
     return EXIT.OK;
   }
   const plan = await planHealth(ctx, req);
