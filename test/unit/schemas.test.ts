@@ -17,7 +17,7 @@ describe('schemas/', () => {
   });
 
   it('verify: a record status outside the contract is refused', () => {
-    const doc = { domain: 'a.test', provider: 'ses', status: 'pending', stage: null, providerStatus: 'pending', allVerified: false, records: [
+    const doc = { domain: 'a.test', provider: 'ses', status: 'pending', stage: null, providerStatus: 'pending', providerAction: null, allVerified: false, authoritative: { zone: 'a.test', servers: [] }, notes: [], records: [
       { purpose: 'dkim', type: 'CNAME', name: 'x._domainkey.a.test', value: 'y', priority: null, ttl: null, required: true, source: 'provider', status: 'maybe', code: null, found: [], detail: null, hint: null, resolvers: {} },
     ], checkedAt: '2026-12-06T00:00:00.000Z' };
     expect(() => assertSchema('verify', doc)).toThrow(/status/);
