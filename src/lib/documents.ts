@@ -40,6 +40,23 @@ export type HealthDocument = HealthRunDocument | HealthHistoryDocument;
  */
 export type ValidateDocument = ValidateReportDocument | ValidateReportDocument[];
 /**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateCheckStatus".
+ */
+export type ValidateCheckStatus = 'pass' | 'warn' | 'fail' | 'none';
+/**
+ * The record(s) found, verbatim, even when invalid; null when none.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateRecordFound".
+ */
+export type ValidateRecordFound = string | string[] | null;
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateFindings".
+ */
+export type ValidateFindings = FindingDocument[];
+/**
  * mailsetup verify --json (also each line of watch --json)
  *
  * This interface was referenced by `Documents`'s JSON-Schema
@@ -835,23 +852,21 @@ export interface ValidateReportDocument {
   domain: string;
   email: string | null;
   organisationalDomain: string;
-  checks: {
-    check: 'spf' | 'dkim' | 'dmarc' | 'mx' | 'cname' | 'mta-sts' | 'tls-rpt' | 'dnssec' | 'bimi' | 'smtp';
-    status: 'pass' | 'warn' | 'fail' | 'none';
-    /**
-     * The DNS name checked (for DKIM: the selector names probed, comma-separated).
-     */
-    name: string;
-    /**
-     * The record(s) found, verbatim, even when invalid; null when none.
-     */
-    record: string | string[] | null;
-    findings: FindingDocument[];
-    /**
-     * Check-specific structured detail (the SPF tree, DKIM selectors, MX hosts, MTA-STS policy …). Its shape differs by check and is deliberately left open here: read `status` and `findings` for the verdict; this is supporting data, not part of the stable contract.
-     */
-    detail?: {};
-  }[];
+  /**
+   * One result per check, told apart by check.
+   */
+  checks: (
+    | ValidateSpfCheck
+    | ValidateDkimCheck
+    | ValidateDmarcCheck
+    | ValidateMxCheck
+    | ValidateCnameCheck
+    | ValidateMtaStsCheck
+    | ValidateTlsRptCheck
+    | ValidateDnssecCheck
+    | ValidateBimiCheck
+    | ValidateSmtpCheck
+  )[];
   provider: string | null;
   providers: string[];
   /**
@@ -931,6 +946,21 @@ export interface ValidateReportDocument {
 }
 /**
  * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSpfCheck".
+ */
+export interface ValidateSpfCheck {
+  check: 'spf';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateSpfDetail;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
  * via the `definition` "FindingDocument".
  */
 export interface FindingDocument {
@@ -940,6 +970,452 @@ export interface FindingDocument {
   name: string;
   term?: string | null;
   hint?: string | null;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateSpfDetail {
+  tree: ValidateSpfNode;
+  /**
+   * DNS-querying terms in all (the limit is 10).
+   */
+  lookups: number;
+  /**
+   * Lookups that found nothing (the limit is 2).
+   */
+  voidLookups: number;
+  verdict: 'ok' | 'permerror' | 'temperror' | 'none';
+  /**
+   * DNS-querying terms beyond the limit: counted in lookups, never resolved.
+   */
+  notFollowed: number;
+}
+/**
+ * An SPF record and, through its include and redirect terms, the records below it.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSpfNode".
+ */
+export interface ValidateSpfNode {
+  domain: string;
+  via: 'root' | 'include' | 'redirect';
+  /**
+   * The SPF record(s) at domain, verbatim.
+   */
+  record: string | string[] | null;
+  state: 'ok' | 'syntax' | 'missing' | 'multiple' | 'failed';
+  /**
+   * The TXT query itself found nothing (NXDOMAIN/NODATA).
+   */
+  void: boolean;
+  terms: ValidateSpfTerm[];
+  lookups: number;
+  voidLookups: number;
+  errors: {
+    term: string | null;
+    message: string;
+  }[];
+  warnings: {
+    term: string | null;
+    message: string;
+    code:
+      | 'SPF_PLUS_ALL'
+      | 'SPF_NEUTRAL_ALL'
+      | 'SPF_NO_ALL'
+      | 'SPF_PTR'
+      | 'SPF_TERMS_AFTER_ALL'
+      | 'SPF_REDIRECT_IGNORED'
+      | 'SPF_DUPLICATE_TERM'
+      | 'SPF_MACRO_P'
+      | 'SPF_TOO_LONG';
+  }[];
+  /**
+   * What went wrong, when the lookup failed.
+   */
+  failure?: string;
+}
+/**
+ * A DNS-querying term of an SPF record.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSpfTerm".
+ */
+export interface ValidateSpfTerm {
+  term: string;
+  kind: 'include' | 'a' | 'mx' | 'ptr' | 'exists' | 'redirect';
+  /**
+   * The name the term queries; null when it depends on the client (macros).
+   */
+  target: string | null;
+  state:
+    | 'ok'
+    | 'void'
+    | 'failed'
+    | 'macro'
+    | 'ptr'
+    | 'invalid-target'
+    | 'loop'
+    | 'no-record'
+    | 'error'
+    | 'too-many-mx'
+    | 'truncated'
+    | 'not-followed'
+    | 'pending';
+  /**
+   * Terms counted toward the limit of 10: this one and, for include/redirect, everything below.
+   */
+  lookups: number;
+  voidLookups: number;
+  /**
+   * mx: the exchanges and whether each has no address.
+   */
+  exchanges?: {
+    name: string;
+    void: boolean;
+  }[];
+  failure?: string;
+  child?: ValidateSpfNode;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDkimCheck".
+ */
+export interface ValidateDkimCheck {
+  check: 'dkim';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateDkimDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateDkimDetail {
+  selectors: {
+    selector: string;
+    name: string;
+    found: boolean;
+    /**
+     * The CNAME target at the selector name, when it is an alias.
+     */
+    cname: string | null;
+    keyType: 'rsa' | 'ed25519' | null;
+    bits: number | null;
+    provider: string | null;
+    /**
+     * How the DNS question was answered.
+     */
+    outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
+  }[];
+  /**
+   * True when common selectors were probed (no --selector given).
+   */
+  probed: boolean;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDmarcCheck".
+ */
+export interface ValidateDmarcCheck {
+  check: 'dmarc';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateDmarcDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateDmarcDetail {
+  /**
+   * The domain whose _dmarc holds the record that applies; null when none applies.
+   */
+  recordAt: string | null;
+  inherited: boolean;
+  /**
+   * The policy that applies to mail from the audited domain.
+   */
+  policy: 'none' | 'quarantine' | 'reject' | null;
+  /**
+   * The tag the policy comes from.
+   */
+  policyTag: 'p' | 'sp' | 'np' | null;
+  organisationalDomain: string;
+  /**
+   * Effective values of the record that applies (defaults filled in); null when none applies.
+   */
+  tags: {
+    p: 'none' | 'quarantine' | 'reject';
+    sp: 'none' | 'quarantine' | 'reject';
+    np: 'none' | 'quarantine' | 'reject';
+    adkim: 'r' | 's';
+    aspf: 'r' | 's';
+    pct: number | null;
+    fo: string[];
+    rua: {
+      uri: string;
+      scheme: string;
+      address: string | null;
+      domain: string | null;
+      size: string | null;
+    }[];
+    ruf: {
+      uri: string;
+      scheme: string;
+      address: string | null;
+      domain: string | null;
+      size: string | null;
+    }[];
+    psd: 'y' | 'n' | 'u';
+    t: 'y' | 'n';
+  } | null;
+  reportAuthorization: {
+    destination: string;
+    authorized: boolean | null;
+    name: string | null;
+    lookups: number;
+    override: {
+      rua: string | null;
+      ruf: string | null;
+    } | null;
+  }[];
+  /**
+   * RFC 9989's tree walk beside RFC 7489's answer.
+   */
+  dmarcbis?: {
+    walk: string[];
+    organisationalDomain: string | null;
+    recordAt: string | null;
+    incomplete: boolean;
+  };
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateMxCheck".
+ */
+export interface ValidateMxCheck {
+  check: 'mx';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateMxDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateMxDetail {
+  /**
+   * How the DNS question was answered.
+   */
+  outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
+  /**
+   * The name the MX records were found at (differs from the domain when it is an alias).
+   */
+  effectiveDomain: string;
+  nullMx: boolean;
+  hosts: {
+    preference: number;
+    exchange: string;
+    addresses: string[];
+    cname: string | null;
+  }[];
+  /**
+   * Where mail would be delivered, by preference; preference null is the implicit MX.
+   */
+  deliverTo: {
+    preference: number | null;
+    host: string;
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateCnameCheck".
+ */
+export interface ValidateCnameCheck {
+  check: 'cname';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateCnameDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateCnameDetail {
+  cnames: {
+    name: string;
+    target: string;
+    chain: string[];
+    dangling: boolean;
+    loop: boolean;
+    /**
+     * Other record types found at the same name.
+     */
+    coexisting: string[];
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateMtaStsCheck".
+ */
+export interface ValidateMtaStsCheck {
+  check: 'mta-sts';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateMtaStsDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateMtaStsDetail {
+  id: string | null;
+  policyUrl: string;
+  policy: {
+    version: string | null;
+    mode: 'enforce' | 'testing' | 'none' | null;
+    maxAge: number | null;
+    mx: string[];
+  } | null;
+  /**
+   * MX hosts and the policy pattern that matches each.
+   */
+  coverage: {
+    host: string;
+    matched: string | null;
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateTlsRptCheck".
+ */
+export interface ValidateTlsRptCheck {
+  check: 'tls-rpt';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateTlsRptDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateTlsRptDetail {
+  rua: string[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDnssecCheck".
+ */
+export interface ValidateDnssecCheck {
+  check: 'dnssec';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateDnssecDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateDnssecDetail {
+  apex: string | null;
+  dnskeys: number;
+  keySigningKeys: number;
+  algorithms: number[];
+  ds: number;
+  /**
+   * The AD bit on the answer: null when it could not be asked.
+   */
+  authenticated: boolean | null;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateBimiCheck".
+ */
+export interface ValidateBimiCheck {
+  check: 'bimi';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateBimiDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateBimiDetail {
+  logo: string | null;
+  authority: string | null;
+  declined: boolean;
+  certificate: {
+    subject: string;
+    issuer: string;
+    validTo: string;
+    chainLength: number;
+    rootChecked: false;
+  } | null;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSmtpCheck".
+ */
+export interface ValidateSmtpCheck {
+  check: 'smtp';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateSmtpDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateSmtpDetail {
+  hosts: {
+    host: string;
+    address: string | null;
+    banner: string | null;
+    starttls: boolean | null;
+    tls: {
+      protocol: string | null;
+      authorized: boolean;
+      error: string | null;
+    } | null;
+    error: string | null;
+  }[];
 }
 /**
  * `warmup --json` with a plan: the plan with its daily caps, and where the domain stands today.
@@ -1015,4 +1491,239 @@ export interface WarmupResetDocument {
    * Whether there was a plan to drop.
    */
   dropped: boolean;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSpfDetail".
+ */
+export interface ValidateSpfDetail1 {
+  tree: ValidateSpfNode;
+  /**
+   * DNS-querying terms in all (the limit is 10).
+   */
+  lookups: number;
+  /**
+   * Lookups that found nothing (the limit is 2).
+   */
+  voidLookups: number;
+  verdict: 'ok' | 'permerror' | 'temperror' | 'none';
+  /**
+   * DNS-querying terms beyond the limit: counted in lookups, never resolved.
+   */
+  notFollowed: number;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDkimDetail".
+ */
+export interface ValidateDkimDetail1 {
+  selectors: {
+    selector: string;
+    name: string;
+    found: boolean;
+    /**
+     * The CNAME target at the selector name, when it is an alias.
+     */
+    cname: string | null;
+    keyType: 'rsa' | 'ed25519' | null;
+    bits: number | null;
+    provider: string | null;
+    /**
+     * How the DNS question was answered.
+     */
+    outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
+  }[];
+  /**
+   * True when common selectors were probed (no --selector given).
+   */
+  probed: boolean;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDmarcDetail".
+ */
+export interface ValidateDmarcDetail1 {
+  /**
+   * The domain whose _dmarc holds the record that applies; null when none applies.
+   */
+  recordAt: string | null;
+  inherited: boolean;
+  /**
+   * The policy that applies to mail from the audited domain.
+   */
+  policy: 'none' | 'quarantine' | 'reject' | null;
+  /**
+   * The tag the policy comes from.
+   */
+  policyTag: 'p' | 'sp' | 'np' | null;
+  organisationalDomain: string;
+  /**
+   * Effective values of the record that applies (defaults filled in); null when none applies.
+   */
+  tags: {
+    p: 'none' | 'quarantine' | 'reject';
+    sp: 'none' | 'quarantine' | 'reject';
+    np: 'none' | 'quarantine' | 'reject';
+    adkim: 'r' | 's';
+    aspf: 'r' | 's';
+    pct: number | null;
+    fo: string[];
+    rua: {
+      uri: string;
+      scheme: string;
+      address: string | null;
+      domain: string | null;
+      size: string | null;
+    }[];
+    ruf: {
+      uri: string;
+      scheme: string;
+      address: string | null;
+      domain: string | null;
+      size: string | null;
+    }[];
+    psd: 'y' | 'n' | 'u';
+    t: 'y' | 'n';
+  } | null;
+  reportAuthorization: {
+    destination: string;
+    authorized: boolean | null;
+    name: string | null;
+    lookups: number;
+    override: {
+      rua: string | null;
+      ruf: string | null;
+    } | null;
+  }[];
+  /**
+   * RFC 9989's tree walk beside RFC 7489's answer.
+   */
+  dmarcbis?: {
+    walk: string[];
+    organisationalDomain: string | null;
+    recordAt: string | null;
+    incomplete: boolean;
+  };
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateMxDetail".
+ */
+export interface ValidateMxDetail1 {
+  /**
+   * How the DNS question was answered.
+   */
+  outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
+  /**
+   * The name the MX records were found at (differs from the domain when it is an alias).
+   */
+  effectiveDomain: string;
+  nullMx: boolean;
+  hosts: {
+    preference: number;
+    exchange: string;
+    addresses: string[];
+    cname: string | null;
+  }[];
+  /**
+   * Where mail would be delivered, by preference; preference null is the implicit MX.
+   */
+  deliverTo: {
+    preference: number | null;
+    host: string;
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateCnameDetail".
+ */
+export interface ValidateCnameDetail1 {
+  cnames: {
+    name: string;
+    target: string;
+    chain: string[];
+    dangling: boolean;
+    loop: boolean;
+    /**
+     * Other record types found at the same name.
+     */
+    coexisting: string[];
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateMtaStsDetail".
+ */
+export interface ValidateMtaStsDetail1 {
+  id: string | null;
+  policyUrl: string;
+  policy: {
+    version: string | null;
+    mode: 'enforce' | 'testing' | 'none' | null;
+    maxAge: number | null;
+    mx: string[];
+  } | null;
+  /**
+   * MX hosts and the policy pattern that matches each.
+   */
+  coverage: {
+    host: string;
+    matched: string | null;
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateTlsRptDetail".
+ */
+export interface ValidateTlsRptDetail1 {
+  rua: string[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDnssecDetail".
+ */
+export interface ValidateDnssecDetail1 {
+  apex: string | null;
+  dnskeys: number;
+  keySigningKeys: number;
+  algorithms: number[];
+  ds: number;
+  /**
+   * The AD bit on the answer: null when it could not be asked.
+   */
+  authenticated: boolean | null;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateBimiDetail".
+ */
+export interface ValidateBimiDetail1 {
+  logo: string | null;
+  authority: string | null;
+  declined: boolean;
+  certificate: {
+    subject: string;
+    issuer: string;
+    validTo: string;
+    chainLength: number;
+    rootChecked: false;
+  } | null;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSmtpDetail".
+ */
+export interface ValidateSmtpDetail1 {
+  hosts: {
+    host: string;
+    address: string | null;
+    banner: string | null;
+    starttls: boolean | null;
+    tls: {
+      protocol: string | null;
+      authorized: boolean;
+      error: string | null;
+    } | null;
+    error: string | null;
+  }[];
 }

@@ -43,10 +43,10 @@ const OPEN_KEYS = ['additionalProperties', 'patternProperties', 'unevaluatedProp
 
 /**
  * `schemas` (each with its `$id`) with every object they describe closed, as the top of this file
- * says: copies, the published files are left as they are. A `$ref` is closed with the `type` of the
- * definition it points to repeated beside it (ajv's strictTypes wants one where
+ * says: copies, the published files are left as they are. A `$ref` to an object definition is
+ * closed with the definition's `type` repeated beside it (ajv's strictTypes wants one where
  * `unevaluatedProperties` is used); a `$ref` to a definition without a `type` is left as it is (its
- * own branches are closed).
+ * own branches are closed), and one to a definition of another type has nothing to close.
  */
 export function strictSchemas<T>(schemas: T[]): T[] {
   const byId = new Map((schemas as unknown[]).filter(isNode).map((s) => [String(s.$id), s]));
@@ -55,6 +55,17 @@ export function strictSchemas<T>(schemas: T[]): T[] {
     let node: unknown = byId.get(m[1] || base);
     for (const part of (m[2] ?? '').split('/').filter(Boolean)) node = isNode(node) ? node[decodeURIComponent(part)] : undefined;
     return isNode(node) ? node : undefined;
+  };
+  /** The key and values a oneOf of `$ref`s is told apart by: a property every branch requires, with a const each. */
+  const discriminated = (branches: unknown[], base: string): { key: string; values: unknown[] } | null => {
+    const targets = branches.map((b) => (isNode(b) && typeof b.$ref === 'string' && Object.keys(b).length === 1 ? target(b.$ref, base) : undefined));
+    if (targets.length < 2 || !targets.every(isNode)) return null;
+    const props = (t: Node) => (isNode(t.properties) ? t.properties : {});
+    for (const key of Object.keys(props(targets[0]!))) {
+      const values = targets.map((t) => { const p = props(t!)[key]; return isNode(p) && 'const' in p && Array.isArray(t!.required) && t!.required.includes(key) ? p.const : undefined; });
+      if (values.every((v) => v !== undefined) && new Set(values).size === values.length) return { key, values };
+    }
+    return null;
   };
   const close = (schema: Node): Node => {
     const base = String(schema.$id);
@@ -74,13 +85,24 @@ export function strictSchemas<T>(schemas: T[]): T[] {
           out[k] = walk(v, 'other');
         }
       }
+      const tagged = Array.isArray(node.oneOf) ? discriminated(node.oneOf, base) : null;
+      if (tagged) {
+        // A oneOf told apart by a const (validate's checks by `check`, add's notes by `kind`): as
+        // if/then on that key, so a failure names the branch meant rather than every branch's.
+        const branches = out.oneOf as unknown[];
+        delete out.oneOf;
+        out.allOf = [...(Array.isArray(out.allOf) ? out.allOf : []),
+          { type: 'object', required: [tagged.key], properties: { [tagged.key]: { enum: tagged.values } } },
+          ...tagged.values.map((v, i) => ({ if: { type: 'object', required: [tagged.key], properties: { [tagged.key]: { const: v } } }, then: branches[i] }))];
+      }
       if (OPEN_KEYS.some((k) => k in node)) return out;
       if ('properties' in node && where !== 'def') {
         out.unevaluatedProperties = false;
       } else if (typeof node.$ref === 'string' && where !== 'allOf') {
         const t = target(node.$ref, base);
         if (!t) throw new Error(`${base}: $ref ${node.$ref} points nowhere`);
-        if (t.type !== undefined && !('type' in node)) Object.assign(out, { type: t.type, unevaluatedProperties: false });
+        const objectType = t.type === 'object' || (Array.isArray(t.type) && t.type.includes('object'));
+        if (objectType && !('type' in node)) Object.assign(out, { type: t.type, unevaluatedProperties: false });
       }
       return out;
     };
@@ -104,7 +126,11 @@ export function assertSchema(kind: string, doc: unknown): void {
     compiled.set(kind, validate);
   }
   if (!validate(doc)) {
-    const errors = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
+    // A union (validate's checks, add's notes) reports every branch that did not match; the branch
+    // that was meant fails on something other than its discriminating `const`, so that comes first.
+    const rank = (k: string) => (k === 'const' || k === 'oneOf' || k === 'anyOf' ? 1 : 0);
+    const errors = [...(validate.errors ?? [])].sort((a, b) => rank(a.keyword) - rank(b.keyword))
+      .map((e) => `${e.instancePath || '/'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`);
     throw new Error(`--json document does not match schemas/${kind}.schema.json:\n  ${errors.slice(0, 12).join('\n  ')}`);
   }
 }

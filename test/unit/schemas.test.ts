@@ -54,7 +54,15 @@ describe('schemas/', () => {
       refused('error', { error: { code: 'USAGE', message: 'm', hint: null, extra: 1 } }, 'extra');
     });
 
-    it('a property a schema leaves open on purpose stays open (a map, or a described open object)', () => {
+    it('a union told apart by a const (add\'s notes by kind) reports what is wrong with the branch meant, not every branch', () => {
+      const message = (() => { try { assertSchema('add', { ...add, notes: [{ kind: 'apex', domain: 'a.test', at: 'x' }] }); } catch (e) { return (e as Error).message; } return ''; })();
+      expect(message).toMatch(/\/notes\/0 must have required property 'suggestion'/);
+      expect(message).toMatch(/\/notes\/0 must NOT have unevaluated properties \{"unevaluatedProperty":"at"\}/);
+      expect(message).not.toMatch(/allowedValue/);
+      expect(() => assertSchema('add', { ...add, notes: [{ kind: 'apex-ish', domain: 'a.test', suggestion: 'b' }] })).toThrow(/kind must be equal to one of the allowed values/);
+    });
+
+    it('a map the schema describes with additionalProperties (verify\'s resolvers, staleFor) takes any key', () => {
       expect(() => assertSchema('verify', { ...verify, records: [{ ...checked, resolvers: { '192.0.2.9': 'stale' }, staleFor: { '192.0.2.9': 60 } }] })).not.toThrow();
     });
 
