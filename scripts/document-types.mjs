@@ -11,7 +11,7 @@ const target = `${root}src/lib/documents.ts`;
 const BASE = 'https://mailsetup.dev/schemas/v1/';
 const pascal = (s) => s.replace(/(^|[-_])(\w)/g, (_, __, c) => c.toUpperCase());
 // Type names for the shared definitions (`Record` would shadow TypeScript's own).
-const DEF_NAMES = { 'common.record': 'RecordDocument', 'common.finding': 'FindingDocument', 'common.error': 'ErrorBody', 'common.checkedRecord': 'CheckedRecordDocument', 'validate.report': 'ValidateReportDocument', 'verify.domain': 'VerifyDomainDocument' };
+const DEF_NAMES = { 'common.record': 'RecordDocument', 'common.finding': 'FindingDocument', 'common.error': 'ErrorBody', 'common.checkedRecord': 'CheckedRecordDocument', 'validate.report': 'ValidateReportDocument', 'verify.domain': 'VerifyDomainDocument', 'health.run': 'HealthRunDocument', 'health.history': 'HealthHistoryDocument', 'warmup.view': 'WarmupViewDocument', 'warmup.reset': 'WarmupResetDocument', 'common.provider': 'ProviderIdDocument' };
 const docName = (file) => `${pascal(file)}Document`;
 const defName = (file, def) => DEF_NAMES[`${file}.${def}`] ?? `${pascal(file)}${pascal(def)}`;
 

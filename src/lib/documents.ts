@@ -2,10 +2,36 @@
  * The types of the documents --json prints and the library returns. */
 
 /**
+ * The email provider's id (sandbox: the demo's simulator).
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ProviderIdDocument".
+ */
+export type ProviderIdDocument = 'ses' | 'sendgrid' | 'mailgun' | 'resend' | 'sandbox';
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AddNote".
+ */
+export type AddNote =
+  | AddNoteApex
+  | AddNoteDmarcCovered
+  | AddNoteDmarcExists
+  | AddNoteDmarcKept
+  | AddNoteDmarcUnchecked
+  | AddNoteDmarcUpdated
+  | AddNoteAdopted;
+/**
  * This interface was referenced by `Documents`'s JSON-Schema
  * via the `definition` "CheckedRecordDocument".
  */
 export type CheckedRecordDocument = RecordDocument & CheckedRecordDocument1;
+/**
+ * mailsetup health --json (and --history --json)
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "HealthDocument".
+ */
+export type HealthDocument = HealthRunDocument | HealthHistoryDocument;
 /**
  * mailsetup validate --json
  *
@@ -14,12 +40,36 @@ export type CheckedRecordDocument = RecordDocument & CheckedRecordDocument1;
  */
 export type ValidateDocument = ValidateReportDocument | ValidateReportDocument[];
 /**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateCheckStatus".
+ */
+export type ValidateCheckStatus = 'pass' | 'warn' | 'fail' | 'none';
+/**
+ * The record(s) found, verbatim, even when invalid; null when none.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateRecordFound".
+ */
+export type ValidateRecordFound = string | string[] | null;
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateFindings".
+ */
+export type ValidateFindings = FindingDocument[];
+/**
  * mailsetup verify --json (also each line of watch --json)
  *
  * This interface was referenced by `Documents`'s JSON-Schema
  * via the `definition` "VerifyDocument".
  */
 export type VerifyDocument = VerifyDomainDocument | VerifyDomainDocument[];
+/**
+ * mailsetup warmup --json
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "WarmupDocument".
+ */
+export type WarmupDocument = WarmupViewDocument | WarmupResetDocument;
 
 export interface Documents {
   add?: AddDocument;
@@ -43,15 +93,16 @@ export interface Documents {
  */
 export interface AddDocument {
   domain: string;
-  provider: string;
+  provider: ProviderIdDocument;
   providerId: string;
   region: string | null;
   status: 'verified' | 'pending' | 'failed' | 'unknown';
-  adopted?: boolean;
+  adopted: boolean;
   records: RecordDocument[];
-  notes?: {
-    kind: string;
-  }[];
+  /**
+   * What add noticed on the way, one object per note, told apart by kind.
+   */
+  notes: AddNote[];
 }
 /**
  * This interface was referenced by `Documents`'s JSON-Schema
@@ -80,6 +131,105 @@ export interface RecordDocument {
   source: 'provider' | 'mailsetup';
 }
 /**
+ * The domain is its organisational domain: sending from a subdomain (suggestion) keeps the apex's reputation apart.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AddNoteApex".
+ */
+export interface AddNoteApex {
+  kind: 'apex';
+  domain: string;
+  suggestion: string;
+}
+/**
+ * A policy above the domain covers it.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AddNoteDmarcCovered".
+ */
+export interface AddNoteDmarcCovered {
+  kind: 'dmarc-covered';
+  /**
+   * The _dmarc name whose policy covers the domain.
+   */
+  by: string;
+  /**
+   * The policy in force there (as published: not always one of none, quarantine, reject).
+   */
+  policy: string | null;
+  /**
+   * The tag the policy comes from (p, sp, np).
+   */
+  tag: string | null;
+  /**
+   * True: the policy asked is stricter, so a record is proposed; false: none is.
+   */
+  proposed: boolean;
+  asked: 'none' | 'quarantine' | 'reject';
+}
+/**
+ * The name already holds DMARC that mailsetup did not write: nothing is proposed there.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AddNoteDmarcExists".
+ */
+export interface AddNoteDmarcExists {
+  kind: 'dmarc-exists';
+  at: string;
+  policy: string | null;
+  /**
+   * How many DMARC records the name holds.
+   */
+  count: number;
+  asked: 'none' | 'quarantine' | 'reject';
+}
+/**
+ * mailsetup's own published policy is stricter than the one asked: it stays.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AddNoteDmarcKept".
+ */
+export interface AddNoteDmarcKept {
+  kind: 'dmarc-kept';
+  at: string;
+  policy: string;
+  asked: 'none' | 'quarantine' | 'reject';
+}
+/**
+ * DNS did not answer: nothing new is proposed.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AddNoteDmarcUnchecked".
+ */
+export interface AddNoteDmarcUnchecked {
+  kind: 'dmarc-unchecked';
+  /**
+   * An earlier recommendation stays stored.
+   */
+  kept: boolean;
+}
+/**
+ * The stored DMARC recommendation changed; autoconfig publishes it.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AddNoteDmarcUpdated".
+ */
+export interface AddNoteDmarcUpdated {
+  kind: 'dmarc-updated';
+  from: string;
+  to: string;
+}
+/**
+ * The provider already had the domain: it was adopted, not created.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AddNoteAdopted".
+ */
+export interface AddNoteAdopted {
+  kind: 'adopted';
+  providerId: string;
+}
+/**
  * mailsetup autoconfig --json
  *
  * This interface was referenced by `Documents`'s JSON-Schema
@@ -92,72 +242,115 @@ export interface AutoconfigDocument {
   changes: {
     action: 'create' | 'update' | 'unchanged' | 'conflict';
     record: RecordDocument;
-    existing?: null | {
-      type: string;
-      name: string;
-      value: string;
-      priority?: number | null;
-    };
-    to?: string | null;
-    reason?: string | null;
-    fix?: string | null;
+    /**
+     * What the zone holds at the name now; null when nothing.
+     */
+    existing: null | AutoconfigHostRecord;
+    /**
+     * The value create or update writes; null for unchanged and conflict.
+     */
+    to: string | null;
+    /**
+     * Why: for update, an unchanged record the zone covers differently, and conflict.
+     */
+    reason: string | null;
+    /**
+     * For a conflict: what the user can do.
+     */
+    fix: string | null;
   }[];
-  untouched: {
-    type: string;
-    name: string;
-    value: string;
-    priority?: number | null;
-  }[];
-  dryRun?: boolean;
-  applied?: {
-    kind: 'create' | 'update';
-    type: string;
-    name: string;
-    value: string;
-    priority?: number | null;
-    from?: string;
-  }[];
-  conflicts?: {
-    change: {
-      kind: 'create' | 'update';
-      type: string;
-      name: string;
-      value: string;
-      priority?: number | null;
-      from?: string;
-    };
-    error: string;
-  }[];
-  failed?: null | {
-    change: {
-      kind: 'create' | 'update';
-      type: string;
-      name: string;
-      value: string;
-      priority?: number | null;
-      from?: string;
-    };
-    error: string;
+  /**
+   * Records at the planned names that the plan leaves alone.
+   */
+  untouched: AutoconfigHostRecord[];
+  dryRun?: true;
+  applied?: AutoconfigChange[];
+  /**
+   * Changes refused because their name no longer held what the plan saw: nothing written there.
+   */
+  conflicts?: AutoconfigFailure[];
+  /**
+   * The change that failed (the rest were not attempted); null when none did.
+   */
+  failed?: null | AutoconfigFailure;
+  /**
+   * Changes not attempted after a failure.
+   */
+  skipped?: AutoconfigChange[];
+  /**
+   * The zone's SOA serial around the write, and whether every authoritative server serves the new one.
+   */
+  serial?: {
+    before: number | null;
+    after: number | null;
+    inSync: boolean;
+    servers: string[];
   };
-  skipped?: {
-    kind: 'create' | 'update';
-    type: string;
-    name: string;
-    value: string;
-    priority?: number | null;
-    from?: string;
-  }[];
-  serial?: {};
   verify?: VerifyDomainDocument;
+  /**
+   * The verdict of DNS alone after the write: what the exit status follows.
+   */
   dnsStatus?: 'verified' | 'pending' | 'failed' | 'unknown';
   providerCheck?: {
-    id: string;
+    id: ProviderIdDocument;
     asked: boolean;
-    reason?: string | null;
-    code?: string | null;
-    next?: string | null;
+    /**
+     * Why it was not asked, or why asking failed; null when asked.
+     */
+    reason: string | null;
+    /**
+     * The error code when asking failed.
+     */
+    code: string | null;
+    /**
+     * The command that asks it; null when it was asked.
+     */
+    next: string | null;
   };
   error?: ErrorBody;
+}
+/**
+ * A record as the DNS host holds it.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AutoconfigHostRecord".
+ */
+export interface AutoconfigHostRecord {
+  /**
+   * As the host gives it: not only CNAME, TXT or MX.
+   */
+  type: string;
+  name: string;
+  value: string;
+  priority: number | null;
+}
+/**
+ * A write: the record written (an update's previous value in from).
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AutoconfigChange".
+ */
+export interface AutoconfigChange {
+  kind: 'create' | 'update';
+  type: string;
+  name: string;
+  value: string;
+  priority: number | null;
+  /**
+   * update only: the value replaced.
+   */
+  from?: string;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "AutoconfigFailure".
+ */
+export interface AutoconfigFailure {
+  change: AutoconfigChange;
+  /**
+   * The host's error message.
+   */
+  error: string;
 }
 /**
  * This interface was referenced by `Documents`'s JSON-Schema
@@ -165,18 +358,24 @@ export interface AutoconfigDocument {
  */
 export interface VerifyDomainDocument {
   domain: string;
-  provider: string;
+  provider: ProviderIdDocument;
   status: 'verified' | 'pending' | 'failed' | 'unknown';
+  /**
+   * What the domain waits on; null when nothing (verified) or not known.
+   */
   stage: 'delegation' | 'authoritative' | 'propagation' | 'provider' | null;
   providerStatus: 'verified' | 'pending' | 'failed' | 'unchecked' | 'unknown';
-  providerAction?: string | null;
+  /**
+   * What mailsetup asked the provider to do, if anything (verification requested).
+   */
+  providerAction: string | null;
   allVerified: boolean;
-  authoritative?: {
+  authoritative: {
     zone: string | null;
     servers: string[];
   };
   records: CheckedRecordDocument[];
-  notes?: string[];
+  notes: string[];
   checkedAt: string;
 }
 export interface CheckedRecordDocument1 {
@@ -199,7 +398,7 @@ export interface CheckedRecordDocument1 {
 export interface ErrorBody {
   code: string;
   message: string;
-  hint?: string | null;
+  hint: string | null;
 }
 /**
  * Any command's error with --json
@@ -211,41 +410,161 @@ export interface ErrorDocument {
   error: ErrorBody;
 }
 /**
- * mailsetup health --json (and --history --json)
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "HealthRunDocument".
+ */
+export interface HealthRunDocument {
+  domains: {
+    domain: string;
+    provider: string;
+    status: 'healthy' | 'warning' | 'flagged' | 'unknown';
+    /**
+     * The window the figures cover (UTC).
+     */
+    window: {
+      from: string;
+      to: string;
+      days: number;
+    };
+    /**
+     * Window totals; every figure null when the provider gave none (then complaintBase, ratesFrom and source are absent).
+     */
+    figures: {
+      sent: number | null;
+      delivered: number | null;
+      bounces: number | null;
+      complaints: number | null;
+      /**
+       * A fraction 0–1 (0.031 = 3.1 %).
+       */
+      bounceRate: number | null;
+      /**
+       * A fraction 0–1.
+       */
+      complaintRate: number | null;
+      /**
+       * Whose sending the figures cover: this domain's, or the whole account's.
+       */
+      scope: 'domain' | 'account' | null;
+      /**
+       * What complaints are divided by: delivered, or (SES VDM) deliveries to feedback-loop receivers.
+       */
+      complaintBase?: number | null;
+      /**
+       * provider: the rates are the provider's own gauges (SES CloudWatch), not computed from the counts.
+       */
+      ratesFrom?: 'counts' | 'provider';
+      /**
+       * The provider call the figures came from.
+       */
+      source?: string | null;
+    };
+    /**
+     * The provider's own verdict fields, as it gave them; null when it gave none (Resend has none).
+     */
+    verdict: null | HealthSesVerdict | HealthSendgridVerdict | HealthMailgunVerdict;
+    /**
+     * The domain's DNS as `verify --no-provider` judges it.
+     */
+    dns: 'verified' | 'pending' | 'failed' | 'unknown' | 'unchecked';
+    findings: {
+      severity: 'error' | 'warning' | 'info';
+      code: string;
+      message: string;
+      hint: string | null;
+      /**
+       * The figure judged (a fraction for rates); with `threshold`, present on findings about a figure.
+       */
+      figure?: number | null;
+      /**
+       * The threshold the figure crossed (a fraction for rates).
+       */
+      threshold?: number | null;
+    }[];
+  }[];
+  checkedAt: string;
+}
+/**
+ * SES: the account in the region (GetAccount).
  *
  * This interface was referenced by `Documents`'s JSON-Schema
- * via the `definition` "HealthDocument".
+ * via the `definition` "HealthSesVerdict".
  */
-export interface HealthDocument {
-  domains: (
-    | {
-        domain: string;
-        provider: string;
-        status: 'healthy' | 'warning' | 'flagged' | 'unknown';
-        window?: {} | null;
-        figures: {
-          sent: number | null;
-          delivered?: number | null;
-          bounces?: number | null;
-          complaints?: number | null;
-          bounceRate: number | null;
-          complaintRate: number | null;
-          scope?: string | null;
-        };
-        verdict?: unknown;
-        dns?: unknown;
-        findings: {
-          severity: 'error' | 'warning' | 'info';
-          code: string;
-          message: string;
-          hint?: string | null;
-        }[];
-      }
-    | {
-        domain: string;
-      }
-  )[];
-  checkedAt?: string;
+export interface HealthSesVerdict {
+  region: string;
+  /**
+   * HEALTHY, PROBATION, SHUTDOWN … as SES says it.
+   */
+  enforcementStatus: string | null;
+  sendingEnabled: boolean | null;
+  productionAccessEnabled: boolean | null;
+  sendQuota: {
+    max24HourSend: number | null;
+    maxSendRate: number | null;
+    sentLast24Hours: number | null;
+  } | null;
+  /**
+   * ENABLED or DISABLED as SES says it.
+   */
+  vdmEnabled: string | null;
+}
+/**
+ * SendGrid: the account (GET /v3/user/account).
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "HealthSendgridVerdict".
+ */
+export interface HealthSendgridVerdict {
+  /**
+   * 0–100.
+   */
+  reputation: number | null;
+  type: string | null;
+}
+/**
+ * Mailgun: the domain's state.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "HealthMailgunVerdict".
+ */
+export interface HealthMailgunVerdict {
+  state: string;
+  isDisabled: boolean;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "HealthHistoryDocument".
+ */
+export interface HealthHistoryDocument {
+  domains: {
+    domain: string;
+    /**
+     * Items: One UTC day's health run, as stored in the state file (hand-edited or older files may lack the optional fields).
+     */
+    history: {
+      date: string;
+      sent: number | null;
+      delivered: number | null;
+      bounces: number | null;
+      complaints: number | null;
+      status: 'healthy' | 'warning' | 'flagged' | 'unknown';
+      /**
+       * The window the figures cover, in days.
+       */
+      days?: number;
+      scope?: 'domain' | 'account' | null;
+      /**
+       * The last complete UTC day alone, when the provider gave daily figures.
+       */
+      lastDay?: null | {
+        date: string;
+        sent: number | null;
+        delivered: number | null;
+        bounces: number | null;
+        complaints: number | null;
+      };
+    }[];
+  }[];
 }
 /**
  * mailsetup init --json
@@ -266,9 +585,15 @@ export interface InitDocument {
 export interface ListDocument {
   domains: {
     domain: string;
-    provider: string;
+    provider: ProviderIdDocument;
     status: 'verified' | 'pending' | 'failed' | 'unknown';
     updatedAt: string;
+    /**
+     * How many records the domain needs.
+     */
+    records: number;
+    region: string | null;
+    providerId: string;
   }[];
 }
 /**
@@ -279,9 +604,12 @@ export interface ListDocument {
  */
 export interface RecordsDocument {
   domain: string;
-  provider?: string;
-  status?: string;
-  zone?: string | null;
+  provider: ProviderIdDocument;
+  status: 'verified' | 'pending' | 'failed' | 'unknown';
+  /**
+   * The zone the records are written for (--zone, else the organisational domain).
+   */
+  zone: string;
   records: RecordDocument[];
 }
 /**
@@ -292,8 +620,11 @@ export interface RecordsDocument {
  */
 export interface RemoveDocument {
   domain: string;
-  removed: boolean;
-  providerDeleted?: boolean;
+  removed: true;
+  providerDeleted: boolean;
+  /**
+   * The records that served the domain: DNS is not changed, they can now be deleted.
+   */
   records: RecordDocument[];
 }
 /**
@@ -305,30 +636,213 @@ export interface RemoveDocument {
 export interface ReportsDocument {
   domains: {
     domain: string;
-    sources: {
-      class: 'authorized' | 'misaligned' | 'forwarder' | 'unauthorized' | 'unidentified';
+    provider: string | null;
+    window: {
+      from: string;
+      to: string;
+      firstReport: string | null;
+      lastReport: string | null;
+      spanDays: number;
+      reportDays: number;
+    };
+    reporters: {
+      org: string;
+      email: string | null;
+      reports: number;
       messages: number;
+    }[];
+    policy: {
+      /**
+       * The _dmarc record live in DNS; null when not read (dns: false, --no-dns) or none.
+       */
+      live: string | null;
+      /**
+       * The policy the reports say was published, one entry per period it held.
+       */
+      reported: {
+        p: 'none' | 'quarantine' | 'reject' | null;
+        sp: 'none' | 'quarantine' | 'reject' | null;
+        np: 'none' | 'quarantine' | 'reject' | null;
+        adkim: string | null;
+        aspf: string | null;
+        testing: string | null;
+        pct: number | null;
+        from: string;
+        to: string;
+      }[];
+    };
+    totals: {
+      messages: number;
+      dmarcPass: number;
+      dkimAligned: number;
+      spfAligned: number;
+      /**
+       * Messages per disposition the receivers applied (none, pass, quarantine, reject).
+       */
+      dispositions: {
+        [k: string]: number | undefined;
+      };
+      byClass: {
+        authorized: number;
+        misaligned: number;
+        forwarder: number;
+        unauthorized: number;
+        unidentified: number;
+      };
+    };
+    sources: {
       id: string;
       name: string;
+      class: 'authorized' | 'misaligned' | 'forwarder' | 'unauthorized' | 'unidentified';
+      identifiedBy: string[];
+      messages: number;
+      dmarcPass: number;
+      /**
+       * dmarcPass / messages, a fraction 0–1.
+       */
+      passRate: number;
+      dkimAligned: number;
+      spfAligned: number;
+      dkim: {
+        domain: string | null;
+        selector: string | null;
+        aligned: boolean;
+        pass: number;
+        fail: number;
+      }[];
+      spf: {
+        domain: string | null;
+        aligned: boolean;
+        pass: number;
+        fail: number;
+      }[];
+      ips: {
+        count: number;
+        top: string[];
+      };
+      reporters: string[];
+      firstSeen: string;
+      lastSeen: string;
+      authenticatedAs: string | null;
+      /**
+       * Messages per policy-override reason type (forwarded, mailing_list …).
+       */
+      overrides: {
+        [k: string]: number | undefined;
+      };
+      /**
+       * Messages per disposition the receivers applied (none, pass, quarantine, reject).
+       */
+      dispositions: {
+        [k: string]: number | undefined;
+      };
+      findings: {
+        severity: 'error' | 'warning' | 'info';
+        code: string;
+        message: string;
+        hint: string | null;
+        /**
+         * The id of the source concerned, when there is one.
+         */
+        source?: string;
+        /**
+         * The readiness condition that failed (C1, C1b, C2 …).
+         */
+        check?: string;
+      }[];
     }[];
     readiness: {
+      current: 'none' | 'quarantine' | 'reject' | null;
+      next: 'none' | 'quarantine' | 'reject' | null;
       verdict: 'wait' | 'blocked' | 'ready' | 'at_target';
+      checks: {
+        id: string;
+        ok: boolean;
+        /**
+         * The finding code, on a failed check only.
+         */
+        code?: string;
+      }[];
+      blockers: string[];
+      warnings: string[];
+      suggestedRecord: string | null;
+      /**
+       * How to apply the suggested record.
+       */
+      apply: string[];
+      thresholds: {
+        minSpanDays: number;
+        minReportDays: number;
+        minMessages: number;
+        minReporters: number;
+        quarantinePassRate: number;
+        rejectPassRate: number;
+        newSourceDays: number;
+        minSourceMessages: number;
+        misalignedShare: number;
+        quarantineDays: number;
+        legitQuarantinedShare: number;
+        mailingListShare: number;
+        recentDays: number;
+        policyDays: number;
+        staleDays: number;
+      };
     };
     findings: {
       severity: 'error' | 'warning' | 'info';
       code: string;
       message: string;
-      hint?: string | null;
+      hint: string | null;
+      /**
+       * The id of the source concerned, when there is one.
+       */
+      source?: string;
+      /**
+       * The readiness condition that failed (C1, C1b, C2 …).
+       */
+      check?: string;
     }[];
   }[];
-  inputs: {};
+  inputs: {
+    /**
+     * Inputs read (files, archive entries, messages).
+     */
+    read: number;
+    /**
+     * Aggregate reports used.
+     */
+    reports: number;
+    duplicates: number;
+    outsideWindow: number;
+    /**
+     * Reports of other kinds seen and skipped: TLS-RPT, DMARC failure reports.
+     */
+    other: {
+      tlsrpt: number;
+      failure: number;
+    };
+    rejected: {
+      severity: 'error' | 'warning' | 'info';
+      code: string;
+      /**
+       * Which input: a path, path#entry, - (stdin), mbox#3 …
+       */
+      input: string;
+      message: string;
+      hint?: string | null;
+    }[];
+  };
   findings: {
     severity: 'error' | 'warning' | 'info';
     code: string;
+    /**
+     * Which input: a path, path#entry, - (stdin), mbox#3 …
+     */
+    input: string;
     message: string;
     hint?: string | null;
   }[];
-  checkedAt?: string;
+  checkedAt: string;
 }
 /**
  * This interface was referenced by `Documents`'s JSON-Schema
@@ -336,23 +850,114 @@ export interface ReportsDocument {
  */
 export interface ValidateReportDocument {
   domain: string;
-  email?: string | null;
-  organisationalDomain?: string;
-  checks: {
-    check: string;
-    status: 'pass' | 'warn' | 'fail' | 'none';
-    name?: string;
-    record?: string | string[] | null;
-    findings: FindingDocument[];
-  }[];
+  email: string | null;
+  organisationalDomain: string;
+  /**
+   * One result per check, told apart by check.
+   */
+  checks: (
+    | ValidateSpfCheck
+    | ValidateDkimCheck
+    | ValidateDmarcCheck
+    | ValidateMxCheck
+    | ValidateCnameCheck
+    | ValidateMtaStsCheck
+    | ValidateTlsRptCheck
+    | ValidateDnssecCheck
+    | ValidateBimiCheck
+    | ValidateSmtpCheck
+  )[];
   provider: string | null;
-  providers?: string[];
-  unreachable?: boolean;
-  spf?: {
-    result: 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror';
-    trace: unknown[];
-    explanation?: string | null;
+  providers: string[];
+  /**
+   * What the audit asked of DNS.
+   */
+  dns: {
+    /**
+     * The servers asked: --authoritative ones first, then the resolvers.
+     */
+    servers: string[];
+    /**
+     * DNS messages sent (retries included).
+     */
+    questions: number;
+    /**
+     * Distinct questions asked.
+     */
+    asked: number;
   };
+  /**
+   * Present with --ip: RFC 7208 check_host() for that client.
+   */
+  spf?: {
+    ip: string;
+    domain: string;
+    sender: string;
+    helo: string;
+    result: 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror';
+    /**
+     * The expanded exp= text, on fail only.
+     */
+    explanation: string | null;
+    trace: {
+      /**
+       * 0 for the checked domain's record; one more inside each include or redirect.
+       */
+      depth: number;
+      kind: 'record' | 'mechanism' | 'redirect' | 'exp' | 'default';
+      domain: string;
+      /**
+       * The term as written (for record: the record itself, empty when there is none).
+       */
+      term: string;
+      /**
+       * The target-name after macro expansion, when the term has one.
+       */
+      target: string | null;
+      asked: {
+        name: string;
+        /**
+         * The RR type asked (TXT, A, AAAA, MX, PTR).
+         */
+        type: string;
+        answer: string;
+        /**
+         * NXDOMAIN or no record of that type.
+         */
+        empty: boolean;
+        /**
+         * No usable answer: timeout, SERVFAIL, REFUSED.
+         */
+        failed: boolean;
+      }[];
+      matched: boolean | null;
+      result: 'pass' | 'fail' | 'softfail' | 'neutral' | 'none' | 'temperror' | 'permerror' | null;
+      lookups: number;
+      voidLookups: number;
+      note: string | null;
+    }[];
+    lookups: number;
+    voidLookups: number;
+    /**
+     * Index in trace of the step that decided the result.
+     */
+    decidedBy: number | null;
+  };
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSpfCheck".
+ */
+export interface ValidateSpfCheck {
+  check: 'spf';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateSpfDetail;
 }
 /**
  * This interface was referenced by `Documents`'s JSON-Schema
@@ -367,12 +972,758 @@ export interface FindingDocument {
   hint?: string | null;
 }
 /**
- * mailsetup warmup --json
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateSpfDetail {
+  tree: ValidateSpfNode;
+  /**
+   * DNS-querying terms in all (the limit is 10).
+   */
+  lookups: number;
+  /**
+   * Lookups that found nothing (the limit is 2).
+   */
+  voidLookups: number;
+  verdict: 'ok' | 'permerror' | 'temperror' | 'none';
+  /**
+   * DNS-querying terms beyond the limit: counted in lookups, never resolved.
+   */
+  notFollowed: number;
+}
+/**
+ * An SPF record and, through its include and redirect terms, the records below it.
  *
  * This interface was referenced by `Documents`'s JSON-Schema
- * via the `definition` "WarmupDocument".
+ * via the `definition` "ValidateSpfNode".
  */
-export interface WarmupDocument {
+export interface ValidateSpfNode {
   domain: string;
-  plan: {} | null;
+  via: 'root' | 'include' | 'redirect';
+  /**
+   * The SPF record(s) at domain, verbatim.
+   */
+  record: string | string[] | null;
+  state: 'ok' | 'syntax' | 'missing' | 'multiple' | 'failed';
+  /**
+   * The TXT query itself found nothing (NXDOMAIN/NODATA).
+   */
+  void: boolean;
+  terms: ValidateSpfTerm[];
+  lookups: number;
+  voidLookups: number;
+  errors: {
+    term: string | null;
+    message: string;
+  }[];
+  warnings: {
+    term: string | null;
+    message: string;
+    code:
+      | 'SPF_PLUS_ALL'
+      | 'SPF_NEUTRAL_ALL'
+      | 'SPF_NO_ALL'
+      | 'SPF_PTR'
+      | 'SPF_TERMS_AFTER_ALL'
+      | 'SPF_REDIRECT_IGNORED'
+      | 'SPF_DUPLICATE_TERM'
+      | 'SPF_MACRO_P'
+      | 'SPF_TOO_LONG';
+  }[];
+  /**
+   * What went wrong, when the lookup failed.
+   */
+  failure?: string;
+}
+/**
+ * A DNS-querying term of an SPF record.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSpfTerm".
+ */
+export interface ValidateSpfTerm {
+  term: string;
+  kind: 'include' | 'a' | 'mx' | 'ptr' | 'exists' | 'redirect';
+  /**
+   * The name the term queries; null when it depends on the client (macros).
+   */
+  target: string | null;
+  state:
+    | 'ok'
+    | 'void'
+    | 'failed'
+    | 'macro'
+    | 'ptr'
+    | 'invalid-target'
+    | 'loop'
+    | 'no-record'
+    | 'error'
+    | 'too-many-mx'
+    | 'truncated'
+    | 'not-followed'
+    | 'pending';
+  /**
+   * Terms counted toward the limit of 10: this one and, for include/redirect, everything below.
+   */
+  lookups: number;
+  voidLookups: number;
+  /**
+   * mx: the exchanges and whether each has no address.
+   */
+  exchanges?: {
+    name: string;
+    void: boolean;
+  }[];
+  failure?: string;
+  child?: ValidateSpfNode;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDkimCheck".
+ */
+export interface ValidateDkimCheck {
+  check: 'dkim';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateDkimDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateDkimDetail {
+  selectors: {
+    selector: string;
+    name: string;
+    found: boolean;
+    /**
+     * The CNAME target at the selector name, when it is an alias.
+     */
+    cname: string | null;
+    keyType: 'rsa' | 'ed25519' | null;
+    bits: number | null;
+    provider: string | null;
+    /**
+     * How the DNS question was answered.
+     */
+    outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
+  }[];
+  /**
+   * True when common selectors were probed (no --selector given).
+   */
+  probed: boolean;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDmarcCheck".
+ */
+export interface ValidateDmarcCheck {
+  check: 'dmarc';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateDmarcDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateDmarcDetail {
+  /**
+   * The domain whose _dmarc holds the record that applies; null when none applies.
+   */
+  recordAt: string | null;
+  inherited: boolean;
+  /**
+   * The policy that applies to mail from the audited domain.
+   */
+  policy: 'none' | 'quarantine' | 'reject' | null;
+  /**
+   * The tag the policy comes from.
+   */
+  policyTag: 'p' | 'sp' | 'np' | null;
+  organisationalDomain: string;
+  /**
+   * Effective values of the record that applies (defaults filled in); null when none applies.
+   */
+  tags: {
+    p: 'none' | 'quarantine' | 'reject';
+    sp: 'none' | 'quarantine' | 'reject';
+    np: 'none' | 'quarantine' | 'reject';
+    adkim: 'r' | 's';
+    aspf: 'r' | 's';
+    pct: number | null;
+    fo: string[];
+    rua: {
+      uri: string;
+      scheme: string;
+      address: string | null;
+      domain: string | null;
+      size: string | null;
+    }[];
+    ruf: {
+      uri: string;
+      scheme: string;
+      address: string | null;
+      domain: string | null;
+      size: string | null;
+    }[];
+    psd: 'y' | 'n' | 'u';
+    t: 'y' | 'n';
+  } | null;
+  reportAuthorization: {
+    destination: string;
+    authorized: boolean | null;
+    name: string | null;
+    lookups: number;
+    override: {
+      rua: string | null;
+      ruf: string | null;
+    } | null;
+  }[];
+  /**
+   * RFC 9989's tree walk beside RFC 7489's answer.
+   */
+  dmarcbis?: {
+    walk: string[];
+    organisationalDomain: string | null;
+    recordAt: string | null;
+    incomplete: boolean;
+  };
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateMxCheck".
+ */
+export interface ValidateMxCheck {
+  check: 'mx';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateMxDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateMxDetail {
+  /**
+   * How the DNS question was answered.
+   */
+  outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
+  /**
+   * The name the MX records were found at (differs from the domain when it is an alias).
+   */
+  effectiveDomain: string;
+  nullMx: boolean;
+  hosts: {
+    preference: number;
+    exchange: string;
+    addresses: string[];
+    cname: string | null;
+  }[];
+  /**
+   * Where mail would be delivered, by preference; preference null is the implicit MX.
+   */
+  deliverTo: {
+    preference: number | null;
+    host: string;
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateCnameCheck".
+ */
+export interface ValidateCnameCheck {
+  check: 'cname';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateCnameDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateCnameDetail {
+  cnames: {
+    name: string;
+    target: string;
+    chain: string[];
+    dangling: boolean;
+    loop: boolean;
+    /**
+     * Other record types found at the same name.
+     */
+    coexisting: string[];
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateMtaStsCheck".
+ */
+export interface ValidateMtaStsCheck {
+  check: 'mta-sts';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateMtaStsDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateMtaStsDetail {
+  id: string | null;
+  policyUrl: string;
+  policy: {
+    version: string | null;
+    mode: 'enforce' | 'testing' | 'none' | null;
+    maxAge: number | null;
+    mx: string[];
+  } | null;
+  /**
+   * MX hosts and the policy pattern that matches each.
+   */
+  coverage: {
+    host: string;
+    matched: string | null;
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateTlsRptCheck".
+ */
+export interface ValidateTlsRptCheck {
+  check: 'tls-rpt';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateTlsRptDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateTlsRptDetail {
+  rua: string[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDnssecCheck".
+ */
+export interface ValidateDnssecCheck {
+  check: 'dnssec';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateDnssecDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateDnssecDetail {
+  apex: string | null;
+  dnskeys: number;
+  keySigningKeys: number;
+  algorithms: number[];
+  ds: number;
+  /**
+   * The AD bit on the answer: null when it could not be asked.
+   */
+  authenticated: boolean | null;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateBimiCheck".
+ */
+export interface ValidateBimiCheck {
+  check: 'bimi';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateBimiDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateBimiDetail {
+  logo: string | null;
+  authority: string | null;
+  declined: boolean;
+  certificate: {
+    subject: string;
+    issuer: string;
+    validTo: string;
+    chainLength: number;
+    rootChecked: false;
+  } | null;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSmtpCheck".
+ */
+export interface ValidateSmtpCheck {
+  check: 'smtp';
+  status: ValidateCheckStatus;
+  /**
+   * The DNS name checked (for DKIM: the selector names probed, comma-separated).
+   */
+  name: string;
+  record: ValidateRecordFound;
+  findings: ValidateFindings;
+  detail?: ValidateSmtpDetail;
+}
+/**
+ * Structured detail of this check; absent when the check could not start (an invalid domain, a lookup that failed).
+ */
+export interface ValidateSmtpDetail {
+  hosts: {
+    host: string;
+    address: string | null;
+    banner: string | null;
+    starttls: boolean | null;
+    tls: {
+      protocol: string | null;
+      authorized: boolean;
+      error: string | null;
+    } | null;
+    error: string | null;
+  }[];
+}
+/**
+ * `warmup --json` with a plan: the plan with its daily caps, and where the domain stands today.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "WarmupViewDocument".
+ */
+export interface WarmupViewDocument {
+  domain: string;
+  plan: {
+    /**
+     * Volume on day one.
+     */
+    start: number;
+    /**
+     * Daily volume to reach.
+     */
+    target: number;
+    /**
+     * Days to reach the target.
+     */
+    days: number;
+    /**
+     * The plan's day one is this UTC day.
+     */
+    startedAt: string;
+    /**
+     * The daily growth factor (4 decimals).
+     */
+    factor: number;
+    caps: {
+      day: number;
+      cap: number;
+      date: string;
+    }[];
+  };
+  position: {
+    date: string;
+    /**
+     * Calendar day of the plan (1 = the day it started).
+     */
+    day: number;
+    /**
+     * The step of the plan in force today, after holds and step-backs.
+     */
+    step: number;
+    cap: number;
+    rule: 'start' | 'advance' | 'hold' | 'step-back' | 'no-data' | 'complete';
+    reason: string;
+    yesterday: null | {
+      date: string;
+      sent: number | null;
+      cap: number;
+      bounceRate: number | null;
+      complaintRate: number | null;
+      /**
+       * health's status that day (healthy, warning, flagged, unknown) as stored; null when none.
+       */
+      status: string | null;
+    };
+  };
+}
+/**
+ * `warmup --reset --json`: the plan is gone.
+ *
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "WarmupResetDocument".
+ */
+export interface WarmupResetDocument {
+  domain: string;
+  plan: null;
+  /**
+   * Whether there was a plan to drop.
+   */
+  dropped: boolean;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSpfDetail".
+ */
+export interface ValidateSpfDetail1 {
+  tree: ValidateSpfNode;
+  /**
+   * DNS-querying terms in all (the limit is 10).
+   */
+  lookups: number;
+  /**
+   * Lookups that found nothing (the limit is 2).
+   */
+  voidLookups: number;
+  verdict: 'ok' | 'permerror' | 'temperror' | 'none';
+  /**
+   * DNS-querying terms beyond the limit: counted in lookups, never resolved.
+   */
+  notFollowed: number;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDkimDetail".
+ */
+export interface ValidateDkimDetail1 {
+  selectors: {
+    selector: string;
+    name: string;
+    found: boolean;
+    /**
+     * The CNAME target at the selector name, when it is an alias.
+     */
+    cname: string | null;
+    keyType: 'rsa' | 'ed25519' | null;
+    bits: number | null;
+    provider: string | null;
+    /**
+     * How the DNS question was answered.
+     */
+    outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
+  }[];
+  /**
+   * True when common selectors were probed (no --selector given).
+   */
+  probed: boolean;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDmarcDetail".
+ */
+export interface ValidateDmarcDetail1 {
+  /**
+   * The domain whose _dmarc holds the record that applies; null when none applies.
+   */
+  recordAt: string | null;
+  inherited: boolean;
+  /**
+   * The policy that applies to mail from the audited domain.
+   */
+  policy: 'none' | 'quarantine' | 'reject' | null;
+  /**
+   * The tag the policy comes from.
+   */
+  policyTag: 'p' | 'sp' | 'np' | null;
+  organisationalDomain: string;
+  /**
+   * Effective values of the record that applies (defaults filled in); null when none applies.
+   */
+  tags: {
+    p: 'none' | 'quarantine' | 'reject';
+    sp: 'none' | 'quarantine' | 'reject';
+    np: 'none' | 'quarantine' | 'reject';
+    adkim: 'r' | 's';
+    aspf: 'r' | 's';
+    pct: number | null;
+    fo: string[];
+    rua: {
+      uri: string;
+      scheme: string;
+      address: string | null;
+      domain: string | null;
+      size: string | null;
+    }[];
+    ruf: {
+      uri: string;
+      scheme: string;
+      address: string | null;
+      domain: string | null;
+      size: string | null;
+    }[];
+    psd: 'y' | 'n' | 'u';
+    t: 'y' | 'n';
+  } | null;
+  reportAuthorization: {
+    destination: string;
+    authorized: boolean | null;
+    name: string | null;
+    lookups: number;
+    override: {
+      rua: string | null;
+      ruf: string | null;
+    } | null;
+  }[];
+  /**
+   * RFC 9989's tree walk beside RFC 7489's answer.
+   */
+  dmarcbis?: {
+    walk: string[];
+    organisationalDomain: string | null;
+    recordAt: string | null;
+    incomplete: boolean;
+  };
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateMxDetail".
+ */
+export interface ValidateMxDetail1 {
+  /**
+   * How the DNS question was answered.
+   */
+  outcome: 'answer' | 'nodata' | 'nxdomain' | 'servfail' | 'refused' | 'timeout' | 'error' | 'lame';
+  /**
+   * The name the MX records were found at (differs from the domain when it is an alias).
+   */
+  effectiveDomain: string;
+  nullMx: boolean;
+  hosts: {
+    preference: number;
+    exchange: string;
+    addresses: string[];
+    cname: string | null;
+  }[];
+  /**
+   * Where mail would be delivered, by preference; preference null is the implicit MX.
+   */
+  deliverTo: {
+    preference: number | null;
+    host: string;
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateCnameDetail".
+ */
+export interface ValidateCnameDetail1 {
+  cnames: {
+    name: string;
+    target: string;
+    chain: string[];
+    dangling: boolean;
+    loop: boolean;
+    /**
+     * Other record types found at the same name.
+     */
+    coexisting: string[];
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateMtaStsDetail".
+ */
+export interface ValidateMtaStsDetail1 {
+  id: string | null;
+  policyUrl: string;
+  policy: {
+    version: string | null;
+    mode: 'enforce' | 'testing' | 'none' | null;
+    maxAge: number | null;
+    mx: string[];
+  } | null;
+  /**
+   * MX hosts and the policy pattern that matches each.
+   */
+  coverage: {
+    host: string;
+    matched: string | null;
+  }[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateTlsRptDetail".
+ */
+export interface ValidateTlsRptDetail1 {
+  rua: string[];
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateDnssecDetail".
+ */
+export interface ValidateDnssecDetail1 {
+  apex: string | null;
+  dnskeys: number;
+  keySigningKeys: number;
+  algorithms: number[];
+  ds: number;
+  /**
+   * The AD bit on the answer: null when it could not be asked.
+   */
+  authenticated: boolean | null;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateBimiDetail".
+ */
+export interface ValidateBimiDetail1 {
+  logo: string | null;
+  authority: string | null;
+  declined: boolean;
+  certificate: {
+    subject: string;
+    issuer: string;
+    validTo: string;
+    chainLength: number;
+    rootChecked: false;
+  } | null;
+}
+/**
+ * This interface was referenced by `Documents`'s JSON-Schema
+ * via the `definition` "ValidateSmtpDetail".
+ */
+export interface ValidateSmtpDetail1 {
+  hosts: {
+    host: string;
+    address: string | null;
+    banner: string | null;
+    starttls: boolean | null;
+    tls: {
+      protocol: string | null;
+      authorized: boolean;
+      error: string | null;
+    } | null;
+    error: string | null;
+  }[];
 }

@@ -13,7 +13,7 @@ import { runWarmup } from '../core/warmup.js';
 import { healthDocument } from '../render/health.js';
 import type { Thresholds } from '../reports/readiness.js';
 import { runtime, type ClientOptions } from './client.js';
-import type { HealthDocument, ReportsDocument, WarmupDocument } from './documents.js';
+import type { HealthHistoryDocument, HealthRunDocument, ReportsDocument, WarmupDocument } from './documents.js';
 
 const targets = (domains: string[] | 'all') => ({ domains: domains === 'all' ? [] : domains, all: domains === 'all' });
 
@@ -28,16 +28,16 @@ export interface HealthOptions extends ClientOptions {
  * Stores the day's snapshot in the state file, as the CLI does. A provider that could not be asked
  * for one of several domains leaves that domain `unknown` (the CLI then exits 69).
  */
-export async function health(domains: string[] | 'all', options: HealthOptions = {}): Promise<HealthDocument> {
+export async function health(domains: string[] | 'all', options: HealthOptions = {}): Promise<HealthRunDocument> {
   const rt = runtime(options);
   const plan = await planHealth(rt, { ...targets(domains), days: options.days });
   const run = await checkHealth(rt, plan);
-  return healthDocument(run.results, run.checkedAt) as unknown as HealthDocument;
+  return healthDocument(run.results, run.checkedAt) as unknown as HealthRunDocument;
 }
 
 /** `mailsetup health <domains> --history --json`: the stored daily snapshots (no provider call); `'all'` or `[]`: every domain. */
-export async function healthHistory(domains: string[] | 'all', options: HealthOptions = {}): Promise<HealthDocument> {
-  return await readHealthHistory(runtime(options), { ...targets(domains), days: options.days }) as unknown as HealthDocument;
+export async function healthHistory(domains: string[] | 'all', options: HealthOptions = {}): Promise<HealthHistoryDocument> {
+  return await readHealthHistory(runtime(options), { ...targets(domains), days: options.days }) as unknown as HealthHistoryDocument;
 }
 
 export interface WarmupOptions extends ClientOptions {

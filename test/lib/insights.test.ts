@@ -83,7 +83,7 @@ describe('health()', () => {
     assertSchema('health', all);
     expect(untimed(all)).toEqual(untimed(parseJson(cliAll)));
     expect(all.domains.map((d) => d.domain)).toEqual([SG, MG]);
-    expect((all.domains[0] as { window: { days: number } }).window.days).toBe(3);
+    expect(all.domains[0]!.window.days).toBe(3);
   });
 
   it('stores the day\'s snapshot as the CLI does; healthHistory() returns what `--history --json` prints', async () => {
@@ -211,11 +211,11 @@ describe('reports()', () => {
     expect(b2 - b1).toBe(b1 - b0); // the library asked what the CLI asked
     assertSchema('reports', doc);
     expect(doc).toEqual(parseJson(r));
-    expect((doc.domains[0] as unknown as { policy: { live: string | null } }).policy.live).toBe('v=DMARC1; p=none; rua=mailto:dmarc@acme.test');
+    expect(doc.domains[0]!.policy.live).toBe('v=DMARC1; p=none; rua=mailto:dmarc@acme.test');
     expect(doc.domains[0]!.readiness).toMatchObject({ verdict: 'ready', suggestedRecord: 'v=DMARC1; p=quarantine; rua=mailto:dmarc@acme.test' });
     const offline = await silently(() => reports([month], { to: '2026-12-06T06:00:00Z', resolvers: [dns.address], dns: false, config: none() }));
     expect(asked()).toBe(b2);
-    expect((offline.domains[0] as unknown as { policy: { live: string | null } }).policy.live).toBeNull();
+    expect(offline.domains[0]!.policy.live).toBeNull();
   });
 
   it('refuses what the CLI refuses: no input, a bad --since or --to', async () => {
