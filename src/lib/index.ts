@@ -21,7 +21,7 @@ import { addDocument, addTarget } from '../core/add.js';
 import { applyFailure, applySession, openAutoconfig, parseTtl } from '../core/autoconfig.js';
 import { recheck } from '../core/recheck.js';
 import { autoconfigDocument } from '../render/plan.js';
-import { MailsetupError } from '../errors.js';
+import { MailsetupError, redact } from '../errors.js';
 import { RERUN_HINT } from '../dns-hosts/pin.js';
 import type { DomainStatus } from '../state/schema.js';
 import type {
@@ -170,9 +170,9 @@ export async function autoconfig(domain: string, options: AutoconfigApplyOptions
     const failure = applyFailure(s, run.apply);
     if (failure) {
       run.error = failure;
-      throw new MailsetupError(failure.code, failure.message, { hint: failure.hint, document: autoconfigDocument(s, run) });
+      throw new MailsetupError(failure.code, redact(failure.message, rt.env), { hint: failure.hint === null ? null : redact(failure.hint, rt.env), document: autoconfigDocument(s, run, rt.env) });
     }
   }
   run.recheck = await recheck(name, { wrote: s.changes.length > 0, noProvider: !!options.noProvider, env: rt.env }, verifyDeps(rt));
-  return autoconfigDocument(s, run) as unknown as AutoconfigDocument;
+  return autoconfigDocument(s, run, rt.env) as unknown as AutoconfigDocument;
 }

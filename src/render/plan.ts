@@ -6,7 +6,7 @@ import { escapeClip, escapeText as esc } from './escape.js';
 import { fitParts, wrapLines } from './table.js';
 import type { AutoconfigResult, AutoconfigSession } from '../core/autoconfig.js';
 import type { Recheck } from '../core/recheck.js';
-import type { MailsetupError } from '../errors.js';
+import { redact, type MailsetupError } from '../errors.js';
 import { verifyDocument } from './verify.js';
 
 // Names and values come from the DNS host's zone: escaped (and clipped after escaping).
@@ -72,15 +72,16 @@ export function renderApply(report: ApplyReport, colorLevel: 0 | 1 | 2 | 3, colu
 }
 
 /** An apply report as JSON: the records written or not, without the pins each change carries. */
-export function applyDocument(report: ApplyReport): Record<string, unknown> {
+/** Error texts pass `redact` (the adapters redact theirs; an unexpected error's text might not be). */
+export function applyDocument(report: ApplyReport, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const brief = (x: HostChange) => {
     const r = rec(x);
     return { kind: x.kind, type: r.type, name: r.name, value: r.value, priority: r.priority, ...(x.kind === 'update' ? { from: x.from.value } : {}) };
   };
   return {
     applied: report.applied.map(brief),
-    conflicts: report.conflicts.map((x) => ({ change: brief(x.change), error: x.error.message })),
-    failed: report.failed ? { change: brief(report.failed.change), error: report.failed.error.message } : null,
+    conflicts: report.conflicts.map((x) => ({ change: brief(x.change), error: redact(x.error.message, env) })),
+    failed: report.failed ? { change: brief(report.failed.change), error: redact(report.failed.error.message, env) } : null,
     skipped: report.skipped.map(brief),
   };
 }
@@ -90,12 +91,12 @@ export function applyDocument(report: ApplyReport): Record<string, unknown> {
  * []` when there was nothing to change; `dryRun`; what the host did and the serial; the error the
  * apply ended with; the re-check. The CLI and the library both build it here.
  */
-export function autoconfigDocument(s: AutoconfigSession, run: { dryRun?: boolean; apply?: AutoconfigResult; error?: MailsetupError | null; recheck?: Recheck }): Record<string, unknown> {
+export function autoconfigDocument(s: AutoconfigSession, run: { dryRun?: boolean; apply?: AutoconfigResult; error?: MailsetupError | null; recheck?: Recheck }, env: NodeJS.ProcessEnv = process.env): Record<string, unknown> {
   const doc: Record<string, unknown> = { domain: s.planned.domain, dnsHost: s.hostId, zone: s.planned.zone.name, ...planDocument(s.planned.plan) };
   if (s.changes.length === 0) doc.applied = [];
   if (run.dryRun) doc.dryRun = true;
-  if (run.apply) Object.assign(doc, applyDocument(run.apply.report), { serial: run.apply.serial });
-  if (run.error) doc.error = { code: run.error.code, message: run.error.message, hint: run.error.hint };
+  if (run.apply) Object.assign(doc, applyDocument(run.apply.report, env), { serial: run.apply.serial });
+  if (run.error) doc.error = { code: run.error.code, message: redact(run.error.message, env), hint: run.error.hint === null ? null : redact(run.error.hint, env) };
   if (run.recheck) Object.assign(doc, { verify: verifyDocument(run.recheck.verification), dnsStatus: run.recheck.dnsStatus, providerCheck: run.recheck.provider });
   return doc;
 }

@@ -22,7 +22,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   if (!ctx.out.json) for (const l of renderPlan(s.planned.plan, label, s.planned.zone.name, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);
 
   const run: Parameters<typeof autoconfigDocument>[1] = {};
-  const finish = (code: number) => { if (ctx.out.json) ctx.out.document(autoconfigDocument(s, run)); return code; };
+  const finish = (code: number) => { if (ctx.out.json) ctx.out.document(autoconfigDocument(s, run, ctx.env)); return code; };
   if (changes.length === 0) {
     if (!ctx.out.json) ctx.out.line(conflicts ? 'Nothing to change automatically; resolve the conflicts above.' : 'Nothing to change.');
     // --dry-run stops after the plan even here: no re-check, so not even the state's history is written.
@@ -57,7 +57,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
     for (const l of providerLines(rc.provider)) ctx.out.line(l);
   }
   if (options.watch && !(rc.verification.allVerified && rc.provider.asked)) {
-    if (ctx.out.json) ctx.out.document(autoconfigDocument(s, run));
+    if (ctx.out.json) ctx.out.document(autoconfigDocument(s, run, ctx.env));
     // Into watch with the provider only if it could be asked just now: never a credentials error after a write.
     return watchCommand([domain], { interval: options.interval ?? '10s', timeout: '60m', exitCode: true, provider: rc.provider.asked }, globals);
   }
