@@ -4,7 +4,8 @@
  */
 import { domainToASCII } from 'node:url';
 import { isIP } from 'node:net';
-import { getDomain } from 'tldts';
+import { fastPathLookup, getEmptyResult, parseImpl, resetResult } from 'tldts-core';
+import { EXCEPTIONS, RULES } from './psl-icann.js';
 import { MailsetupError } from '../errors.js';
 import { escapeText } from '../render/escape.js';
 
@@ -123,12 +124,101 @@ export function parseSmtpIdentity(input: string): SmtpIdentity {
 }
 
 /**
+ * The Public Suffix List's ICANN section as tldts walks it, decoded on first use (about 9,000
+ * nodes; see scripts/psl-icann.mjs for the format).
+ *
+ * Why not `tldts` itself: every `validate` needs an organisational domain, and loading tldts's list
+ * (both sections, ~190 KB of typed-array literals, hashed at import) was the largest single cost of
+ * `validate`'s start-up (about 60 M instructions of 970 M). The generated ICANN-only list is a
+ * 50 KB string literal, and splitting it into a Map costs a few M instructions. The parsing around
+ * the lookup (host extraction, IP detection, lower-casing, the domain from the suffix) is tldts's
+ * own, from `tldts-core`; only the trie walk is ported here, so the answers are tldts's answers
+ * (test/unit/psl-icann.test.ts compares the two over every name in the list).
+ */
+let tries: { rules: Map<string, boolean>; exceptions: Map<string, boolean> } | null = null;
+
+/** `parent:label,?label;…` → path ("co.uk") → whether an ICANN rule ends there. */
+function decodeTrie(text: string): Map<string, boolean> {
+  const nodes = new Map<string, boolean>();
+  for (const group of text.split(';')) {
+    const colon = group.indexOf(':');
+    const parent = group.slice(0, colon);
+    for (const entry of group.slice(colon + 1).split(',')) {
+      const rule = !entry.startsWith('?');
+      const label = rule ? entry : entry.slice(1);
+      nodes.set(parent === '' ? label : `${label}.${parent}`, rule);
+    }
+  }
+  return nodes;
+}
+
+let matchStart = 0;
+let matchEnd = 0;
+
+/**
+ * tldts's walk(): `hostname`'s labels right to left from the root, taking a label's own edge before
+ * the `*` one (never for an empty label), recording the deepest node where a rule ends in
+ * matchStart/matchEnd (the bounds of that node's left-most label).
+ */
+function walk(hostname: string, trie: Map<string, boolean>): boolean {
+  let matched = false;
+  let path = '';
+  let end = hostname.length;
+  for (let i = hostname.length - 1; i >= -1; i -= 1) {
+    if (i >= 0 && hostname.charCodeAt(i) !== 46 /* '.' */) continue;
+    const start = i + 1;
+    const label = hostname.slice(start, end);
+    let next = path === '' ? label : `${label}.${path}`;
+    let rule = trie.get(next);
+    if (rule === undefined && end !== start) {
+      next = path === '' ? '*' : `*.${path}`;
+      rule = trie.get(next);
+    }
+    if (rule === undefined) return matched;
+    path = next;
+    if (rule) {
+      matched = true;
+      matchStart = start;
+      matchEnd = end;
+    }
+    end = i;
+  }
+  return matched;
+}
+
+/** tldts's suffixLookup() for `allowPrivateDomains: false`: exceptions first, then rules, else the last label. */
+function icannSuffixLookup(hostname: string, options: Parameters<typeof fastPathLookup>[1], out: Parameters<typeof fastPathLookup>[2]): boolean {
+  if (fastPathLookup(hostname, options, out)) return false;
+  tries ??= { rules: decodeTrie(RULES), exceptions: decodeTrie(EXCEPTIONS) };
+  out.isPrivate = false;
+  if (walk(hostname, tries.exceptions)) {
+    out.isIcann = true;
+    out.publicSuffix = hostname.slice(matchEnd + 1);
+    return true;
+  }
+  if (walk(hostname, tries.rules)) {
+    out.isIcann = true;
+    out.publicSuffix = hostname.slice(matchStart);
+    return false;
+  }
+  out.isIcann = false;
+  const lastDot = hostname.lastIndexOf('.');
+  out.publicSuffix = lastDot === -1 ? hostname : hostname.slice(lastDot + 1);
+  return false;
+}
+
+const RESULT = getEmptyResult();
+const ICANN_ONLY = { allowPrivateDomains: false };
+
+/**
  * The organisational domain (RFC 7489 §3.2) from the Public Suffix List's ICANN section:
  * `mail.acme.co.uk` → `acme.co.uk`. Falls back to the name itself when the PSL knows no registrable
  * part (a bare suffix, or a private test TLD with one label below it).
  */
 export function organisationalDomain(name: string): string {
-  const d = getDomain(name, { allowPrivateDomains: false });
+  // tldts's getDomain(name, { allowPrivateDomains: false }), with the lookup above.
+  resetResult(RESULT);
+  const d = parseImpl(name, 3 /* FLAG.DOMAIN */, icannSuffixLookup, ICANN_ONLY, RESULT).domain;
   if (d) return d;
   const labels = name.split('.');
   return labels.length >= 2 ? labels.slice(-2).join('.') : name;
