@@ -69,10 +69,10 @@ function keptNodes(t, rootNode) {
 }
 
 /**
- * One line per trie: each kept node is its path, a node where no ICANN rule ends is marked by a
- * leading `?`, nodes are separated by `,`; nodes with the same parent are written as
- * `parent:label,label` so that the parent's name is not repeated (`uk:ac,co,gov` for ac.uk, co.uk
- * and gov.uk), groups separated by `;`. Top-level labels are the group with an empty parent.
+ * One string per trie: the nodes grouped by parent, each group `;parent:label,label,?label` (a
+ * leading `?` marks a node where no ICANN rule ends), so `;uk:ac,co,gov` holds ac.uk, co.uk and
+ * gov.uk, and `;:` starts the top-level labels. The lookup finds a parent's group with one indexOf
+ * and a label in it with another, so nothing is decoded up front.
  */
 function encode(nodes) {
   const groups = new Map();
@@ -83,7 +83,7 @@ function encode(nodes) {
     if (!groups.has(parent)) groups.set(parent, []);
     groups.get(parent).push(icann ? label : `?${label}`);
   }
-  return [...groups].map(([parent, labels]) => `${parent}:${labels.join(',')}`).join(';');
+  return [...groups].map(([parent, labels]) => `;${parent}:${labels.join(',')}`).join('');
 }
 
 /** Every node path of both tries, private section included ('*' as is): the names the unit test checks. */

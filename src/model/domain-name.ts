@@ -123,33 +123,36 @@ export function parseSmtpIdentity(input: string): SmtpIdentity {
   }
 }
 
-/**
- * The Public Suffix List's ICANN section as tldts walks it, decoded on first use (about 9,000
- * nodes; see scripts/psl-icann.mjs for the format).
+/*
+ * The Public Suffix List's ICANN section as tldts walks it, from src/model/psl-icann.ts (generated
+ * by scripts/psl-icann.mjs from the list the installed tldts ships; the format is described there).
  *
- * Why not `tldts` itself: every `validate` needs an organisational domain, and loading tldts's list
- * (both sections, ~190 KB of typed-array literals, hashed at import) was the largest single cost of
- * `validate`'s start-up (about 60 M instructions of 970 M). The generated ICANN-only list is a
- * 50 KB string literal, and splitting it into a Map costs a few M instructions. The parsing around
- * the lookup (host extraction, IP detection, lower-casing, the domain from the suffix) is tldts's
- * own, from `tldts-core`; only the trie walk is ported here, so the answers are tldts's answers
- * (test/unit/psl-icann.test.ts compares the two over every name in the list).
+ * Why not `tldts` itself: every `validate` needs an organisational domain, and importing tldts's
+ * list (both sections, ~190 KB of typed-array literals, hashed at import) was the largest single
+ * cost of `validate`'s start-up (45-60 M instructions of about 975 M). The generated ICANN-only
+ * list is a 52 KB string literal that is searched where it lies: a parent's group is found once
+ * (and kept), a label in it by `includes`, so nothing is decoded up front (splitting it all into a
+ * Map cost ~25 M instructions). The parsing around the lookup (host extraction, IP detection,
+ * lower-casing, the domain from the suffix) is tldts's own, from `tldts-core`; only the trie walk
+ * is ported, so the answers are tldts's (test/unit/psl-icann.test.ts compares the two over every
+ * name in the list). The hosts that reach the walk passed tldts's hostname check, so a label holds
+ * none of the format's separators (`;`, `:`, `,`, `?`).
  */
-let tries: { rules: Map<string, boolean>; exceptions: Map<string, boolean> } | null = null;
+interface Trie { text: string; groups: Map<string, string> }
+const RULE_TRIE: Trie = { text: RULES, groups: new Map() };
+const EXCEPTION_TRIE: Trie = { text: EXCEPTIONS, groups: new Map() };
 
-/** `parent:label,?label;…` → path ("co.uk") → whether an ICANN rule ends there. */
-function decodeTrie(text: string): Map<string, boolean> {
-  const nodes = new Map<string, boolean>();
-  for (const group of text.split(';')) {
-    const colon = group.indexOf(':');
-    const parent = group.slice(0, colon);
-    for (const entry of group.slice(colon + 1).split(',')) {
-      const rule = !entry.startsWith('?');
-      const label = rule ? entry : entry.slice(1);
-      nodes.set(parent === '' ? label : `${label}.${parent}`, rule);
-    }
+/** Whether the node `label` below `parent` ends an ICANN rule; undefined when there is no such node. */
+function node(trie: Trie, parent: string, label: string): boolean | undefined {
+  let group = trie.groups.get(parent);
+  if (group === undefined) {
+    const head = `;${parent}:`;
+    const at = trie.text.indexOf(head);
+    const end = at === -1 ? -1 : trie.text.indexOf(';', at + head.length);
+    group = at === -1 ? '' : `,${trie.text.slice(at + head.length, end === -1 ? trie.text.length : end)},`;
+    trie.groups.set(parent, group);
   }
-  return nodes;
+  return group.includes(`,${label},`) ? true : group.includes(`,?${label},`) ? false : undefined;
 }
 
 let matchStart = 0;
@@ -160,22 +163,21 @@ let matchEnd = 0;
  * the `*` one (never for an empty label), recording the deepest node where a rule ends in
  * matchStart/matchEnd (the bounds of that node's left-most label).
  */
-function walk(hostname: string, trie: Map<string, boolean>): boolean {
+function walk(hostname: string, trie: Trie): boolean {
   let matched = false;
   let path = '';
   let end = hostname.length;
   for (let i = hostname.length - 1; i >= -1; i -= 1) {
     if (i >= 0 && hostname.charCodeAt(i) !== 46 /* '.' */) continue;
     const start = i + 1;
-    const label = hostname.slice(start, end);
-    let next = path === '' ? label : `${label}.${path}`;
-    let rule = trie.get(next);
+    let label = hostname.slice(start, end);
+    let rule = node(trie, path, label);
     if (rule === undefined && end !== start) {
-      next = path === '' ? '*' : `*.${path}`;
-      rule = trie.get(next);
+      label = '*';
+      rule = node(trie, path, label);
     }
     if (rule === undefined) return matched;
-    path = next;
+    path = path === '' ? label : `${label}.${path}`;
     if (rule) {
       matched = true;
       matchStart = start;
@@ -189,14 +191,13 @@ function walk(hostname: string, trie: Map<string, boolean>): boolean {
 /** tldts's suffixLookup() for `allowPrivateDomains: false`: exceptions first, then rules, else the last label. */
 function icannSuffixLookup(hostname: string, options: Parameters<typeof fastPathLookup>[1], out: Parameters<typeof fastPathLookup>[2]): boolean {
   if (fastPathLookup(hostname, options, out)) return false;
-  tries ??= { rules: decodeTrie(RULES), exceptions: decodeTrie(EXCEPTIONS) };
   out.isPrivate = false;
-  if (walk(hostname, tries.exceptions)) {
+  if (walk(hostname, EXCEPTION_TRIE)) {
     out.isIcann = true;
     out.publicSuffix = hostname.slice(matchEnd + 1);
     return true;
   }
-  if (walk(hostname, tries.rules)) {
+  if (walk(hostname, RULE_TRIE)) {
     out.isIcann = true;
     out.publicSuffix = hostname.slice(matchStart);
     return false;
