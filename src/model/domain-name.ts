@@ -3,7 +3,7 @@
  * in punycode. Everything past this point can compare names with `===`.
  */
 import { domainToASCII } from 'node:url';
-import { isIP } from 'node:net';
+import { isIP } from '../util/ip.js';
 import { fastPathLookup, getEmptyResult, parseImpl, resetResult } from 'tldts-core';
 import { EXCEPTIONS, RULES } from './psl-icann.js';
 import { MailsetupError } from '../errors.js';
