@@ -25,11 +25,15 @@ const WIDE: Array<[number, number]> = [
  * `new RegExp` call), a validate table cost ~6 M instructions.
  */
 const MARK = /\p{M}/u;
+const NON_ASCII = /[^\x00-\x7f]/;
 
 /** Columns a string takes on a terminal: colour codes 0, combining marks 0, East Asian wide 2. */
 export function displayWidth(text: string): number {
+  const plain = text.replace(SGR, '');
+  // ASCII: one column a character (no marks, nothing wide); most cells, and padEnd asks per cell.
+  if (!NON_ASCII.test(plain)) return plain.length;
   let w = 0;
-  for (const ch of text.replace(SGR, '')) {
+  for (const ch of plain) {
     const cp = ch.codePointAt(0)!;
     if (cp >= 0x300 && MARK.test(ch)) continue;
     w += WIDE.some(([a, b]) => cp >= a && cp <= b) ? 2 : 1;
