@@ -11,6 +11,8 @@
  */
 
 // eslint-disable-next-line no-control-regex
+import { PLAIN_TEXT } from './escape.js';
+
 const SGR = /\x1b\[[0-9;]*m/g;
 
 const WIDE: Array<[number, number]> = [
@@ -30,8 +32,9 @@ const NON_ASCII = /[^\x00-\x7f]/;
 /** Columns a string takes on a terminal: colour codes 0, combining marks 0, East Asian wide 2. */
 export function displayWidth(text: string): number {
   const plain = text.replace(SGR, '');
-  // ASCII: one column a character (no marks, nothing wide); most cells, and padEnd asks per cell.
-  if (!NON_ASCII.test(plain)) return plain.length;
+  // ASCII, or the symbols the renderers draw: one column a character (no marks, nothing wide). Most
+  // cells and lines; padEnd asks per cell.
+  if (!NON_ASCII.test(plain) || PLAIN_TEXT.test(plain)) return plain.length;
   let w = 0;
   for (const ch of plain) {
     const cp = ch.codePointAt(0)!;
