@@ -129,7 +129,7 @@ export function parseSmtpIdentity(input: string): SmtpIdentity {
  *
  * Why not `tldts` itself: every `validate` needs an organisational domain, and importing tldts's
  * list (both sections, ~190 KB of typed-array literals, hashed at import) was the largest single
- * cost of `validate`'s start-up (45-60 M instructions of about 975 M). The generated ICANN-only
+ * cost of `validate`'s start-up (45-60 M instructions of about 1,000 M). The generated ICANN-only
  * list is a 52 KB string literal that is searched where it lies: a parent's group is found once
  * (and kept), a label in it by `includes`, so nothing is decoded up front (splitting it all into a
  * Map cost ~25 M instructions). The parsing around the lookup (host extraction, IP detection,
