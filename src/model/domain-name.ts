@@ -3,8 +3,9 @@
  * in punycode. Everything past this point can compare names with `===`.
  */
 import { domainToASCII } from 'node:url';
-import { isIP } from 'node:net';
-import { getDomain } from 'tldts';
+import { isIP } from '../util/ip.js';
+import { fastPathLookup, getEmptyResult, parseImpl, resetResult } from 'tldts-core';
+import { EXCEPTIONS, RULES } from './psl-icann.js';
 import { MailsetupError } from '../errors.js';
 import { escapeText } from '../render/escape.js';
 
@@ -122,13 +123,103 @@ export function parseSmtpIdentity(input: string): SmtpIdentity {
   }
 }
 
+/*
+ * The Public Suffix List's ICANN section as tldts walks it, from src/model/psl-icann.ts (generated
+ * by scripts/psl-icann.mjs from the list the installed tldts ships; the format is described there).
+ *
+ * Why not `tldts` itself: every `validate` needs an organisational domain, and importing tldts's
+ * list (both sections, ~190 KB of typed-array literals, hashed at import) was the largest single
+ * cost of `validate`'s start-up (45-60 M instructions of about 1,000 M). The generated ICANN-only
+ * list is a 52 KB string literal that is searched where it lies: a parent's group is found once
+ * (and kept), a label in it by `includes`, so nothing is decoded up front (splitting it all into a
+ * Map cost ~25 M instructions). The parsing around the lookup (host extraction, IP detection,
+ * lower-casing, the domain from the suffix) is tldts's own, from `tldts-core`; only the trie walk
+ * is ported, so the answers are tldts's (test/unit/psl-icann.test.ts compares the two over every
+ * name in the list). The hosts that reach the walk passed tldts's hostname check, so a label holds
+ * none of the format's separators (`;`, `:`, `,`, `?`).
+ */
+interface Trie { text: string; groups: Map<string, string> }
+const RULE_TRIE: Trie = { text: RULES, groups: new Map() };
+const EXCEPTION_TRIE: Trie = { text: EXCEPTIONS, groups: new Map() };
+
+/** Whether the node `label` below `parent` ends an ICANN rule; undefined when there is no such node. */
+function node(trie: Trie, parent: string, label: string): boolean | undefined {
+  let group = trie.groups.get(parent);
+  if (group === undefined) {
+    const head = `;${parent}:`;
+    const at = trie.text.indexOf(head);
+    const end = at === -1 ? -1 : trie.text.indexOf(';', at + head.length);
+    group = at === -1 ? '' : `,${trie.text.slice(at + head.length, end === -1 ? trie.text.length : end)},`;
+    trie.groups.set(parent, group);
+  }
+  return group.includes(`,${label},`) ? true : group.includes(`,?${label},`) ? false : undefined;
+}
+
+let matchStart = 0;
+let matchEnd = 0;
+
+/**
+ * tldts's walk(): `hostname`'s labels right to left from the root, taking a label's own edge before
+ * the `*` one (never for an empty label), recording the deepest node where a rule ends in
+ * matchStart/matchEnd (the bounds of that node's left-most label).
+ */
+function walk(hostname: string, trie: Trie): boolean {
+  let matched = false;
+  let path = '';
+  let end = hostname.length;
+  for (let i = hostname.length - 1; i >= -1; i -= 1) {
+    if (i >= 0 && hostname.charCodeAt(i) !== 46 /* '.' */) continue;
+    const start = i + 1;
+    let label = hostname.slice(start, end);
+    let rule = node(trie, path, label);
+    if (rule === undefined && end !== start) {
+      label = '*';
+      rule = node(trie, path, label);
+    }
+    if (rule === undefined) return matched;
+    path = path === '' ? label : `${label}.${path}`;
+    if (rule) {
+      matched = true;
+      matchStart = start;
+      matchEnd = end;
+    }
+    end = i;
+  }
+  return matched;
+}
+
+/** tldts's suffixLookup() for `allowPrivateDomains: false`: exceptions first, then rules, else the last label. */
+function icannSuffixLookup(hostname: string, options: Parameters<typeof fastPathLookup>[1], out: Parameters<typeof fastPathLookup>[2]): boolean {
+  if (fastPathLookup(hostname, options, out)) return false;
+  out.isPrivate = false;
+  if (walk(hostname, EXCEPTION_TRIE)) {
+    out.isIcann = true;
+    out.publicSuffix = hostname.slice(matchEnd + 1);
+    return true;
+  }
+  if (walk(hostname, RULE_TRIE)) {
+    out.isIcann = true;
+    out.publicSuffix = hostname.slice(matchStart);
+    return false;
+  }
+  out.isIcann = false;
+  const lastDot = hostname.lastIndexOf('.');
+  out.publicSuffix = lastDot === -1 ? hostname : hostname.slice(lastDot + 1);
+  return false;
+}
+
+const RESULT = getEmptyResult();
+const ICANN_ONLY = { allowPrivateDomains: false };
+
 /**
  * The organisational domain (RFC 7489 §3.2) from the Public Suffix List's ICANN section:
  * `mail.acme.co.uk` → `acme.co.uk`. Falls back to the name itself when the PSL knows no registrable
  * part (a bare suffix, or a private test TLD with one label below it).
  */
 export function organisationalDomain(name: string): string {
-  const d = getDomain(name, { allowPrivateDomains: false });
+  // tldts's getDomain(name, { allowPrivateDomains: false }), with the lookup above.
+  resetResult(RESULT);
+  const d = parseImpl(name, 3 /* FLAG.DOMAIN */, icannSuffixLookup, ICANN_ONLY, RESULT).domain;
   if (d) return d;
   const labels = name.split('.');
   return labels.length >= 2 ? labels.slice(-2).join('.') : name;

@@ -11,6 +11,19 @@
  * U+2028/U+2029 (some terminals and editors break lines on them), and lone surrogates.
  */
 
+/**
+ * Text that needs no escaping and no width lookup: printable ASCII and the few symbols the renderers
+ * draw (box drawing and geometric shapes U+2500–U+25FF, `·` `—` `…` `→` `ℹ` `✓` `✖`). None of these is
+ * a control, format, separator or surrogate code point, a combining mark or a wide character
+ * (test/unit/escape.test.ts checks each one), so such a string is returned as it is and is as wide
+ * as it is long.
+ *
+ * Why: the expressions below name Unicode properties, and compiling one reads ICU's tables:
+ * UNSAFE, NET and table.ts's combining-mark test cost ~15 M instructions the first time, in every
+ * run that prints a line, for text that is nearly always plain.
+ */
+export const PLAIN_TEXT = /^[\x20-\x7e\u00b7\u2014\u2026\u2192\u2139\u2500-\u25ff\u2713\u2716]*$/;
+
 /** Every code point a terminal may act on or hide, rather than just show. */
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
@@ -25,6 +38,7 @@ function spell(ch: string): string {
 
 /** Outside text for a human: every control, bidi and format character shown escaped, never raw. */
 export function escapeText(text: string): string {
+  if (PLAIN_TEXT.test(text)) return text;
   return text.replace(UNSAFE, spell);
 }
 
@@ -58,16 +72,21 @@ const NET = /(\x1b\[[0-9;]*m)|[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
  * With colour off (NO_COLOR, a pipe) nothing passes but LF.
  */
 export function terminalSafe(text: string, keepColour: boolean): string {
+  if (PLAIN_TEXT.test(text)) return text;
   return text.replace(NET, (m: string, sgr: string | undefined) => (m === '\n' || (sgr !== undefined && keepColour) ? m : sgr !== undefined ? '\\x1b' + m.slice(1) : spell(m)));
 }
 
 // JSON.stringify escapes C0 but leaves DEL, C1, bidi and format characters raw; `\u` escapes of them
 // parse back to the same string, so a JSON reader loses nothing and `--json | cat` drives nothing.
 const JSON_UNSAFE = /[\u007f-\u009f\p{Cf}\p{Zl}\p{Zp}]/gu;
+const ASCII_BELOW_DEL = /^[\x00-\x7e]*$/;
 
 /** The one way a JSON document is printed: JSON.stringify, then DEL, C1 and format characters `\u`-escaped. */
 export function jsonText(doc: unknown, indent?: number): string {
-  return JSON.stringify(doc, null, indent).replace(JSON_UNSAFE, (m) => {
+  const text = JSON.stringify(doc, null, indent);
+  // ASCII below DEL holds nothing JSON_UNSAFE matches; skip compiling it (see PLAIN_TEXT).
+  if (ASCII_BELOW_DEL.test(text)) return text;
+  return text.replace(JSON_UNSAFE, (m) => {
     let out = '';
     for (let i = 0; i < m.length; i++) out += `\\u${m.charCodeAt(i).toString(16).padStart(4, '0')}`;
     return out;

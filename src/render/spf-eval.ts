@@ -3,10 +3,10 @@
  * as an indented tree (each include or redirect one level deeper, each DNS question under the term
  * that asked it), then one sentence saying why, written for someone who has never read RFC 7208.
  */
-import type { ChalkInstance } from 'chalk';
 import type { SpfEvaluationReport } from '../core/validate.js';
 import type { SpfResult, TraceStep } from '../validators/spf/evaluate.js';
 import { escapeText as e } from './escape.js';
+import type { Painter } from './paint.js';
 
 const MEANING: Record<SpfResult, (ip: string, domain: string) => string> = {
   pass: (ip, d) => `${d} authorises ${ip} to send its mail`,
@@ -20,7 +20,7 @@ const MEANING: Record<SpfResult, (ip: string, domain: string) => string> = {
 
 const DNS_TERM = /^[-+~?]?(include|a|mx|ptr|exists)\b|^redirect=/i;
 
-function stepLines(s: TraceStep, c: ChalkInstance): string[] {
+function stepLines(s: TraceStep, c: Painter): string[] {
   const pad = '  '.repeat(s.depth + 2);
   const lines: string[] = [];
   const counts = `${s.lookups}/10 lookups${s.voidLookups ? `, ${s.voidLookups}/2 void` : ''}`;
@@ -102,7 +102,7 @@ export function spfWhy(ev: SpfEvaluationReport): string {
   return `${ev.ip} matches "${hit.term}"${expanded} in the record of ${hit.domain}${through}${how}; the qualifier "${qualifier}" of "${step.term}" gives ${ev.result}.`;
 }
 
-export function renderSpfEvaluation(ev: SpfEvaluationReport, c: ChalkInstance): string[] {
+export function renderSpfEvaluation(ev: SpfEvaluationReport, c: Painter): string[] {
   const colour = ev.result === 'pass' ? c.green : ev.result === 'softfail' || ev.result === 'neutral' || ev.result === 'none' ? c.yellow : c.red;
   const lines = [
     c.bold(`SPF evaluation for ${ev.ip}`) + c.gray(` (sender ${e(ev.sender)}, HELO ${e(ev.helo)})`),

@@ -11,6 +11,8 @@
  */
 
 // eslint-disable-next-line no-control-regex
+import { PLAIN_TEXT } from './escape.js';
+
 const SGR = /\x1b\[[0-9;]*m/g;
 
 const WIDE: Array<[number, number]> = [
@@ -19,12 +21,24 @@ const WIDE: Array<[number, number]> = [
   [0x1f300, 0x1f64f], [0x1f900, 0x1f9ff], [0x20000, 0x3fffd],
 ];
 
+/**
+ * Combining marks (general category M), all at U+0300 or above. Built once and only tried from
+ * there up: compiled per character (as the bundle did: esbuild turns this literal into a
+ * `new RegExp` call), a validate table cost ~6 M instructions.
+ */
+const MARK = /\p{M}/u;
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** Columns a string takes on a terminal: colour codes 0, combining marks 0, East Asian wide 2. */
 export function displayWidth(text: string): number {
+  const plain = text.replace(SGR, '');
+  // ASCII, or the symbols the renderers draw: one column a character (no marks, nothing wide). Most
+  // cells and lines; padEnd asks per cell.
+  if (!NON_ASCII.test(plain) || PLAIN_TEXT.test(plain)) return plain.length;
   let w = 0;
-  for (const ch of text.replace(SGR, '')) {
+  for (const ch of plain) {
     const cp = ch.codePointAt(0)!;
-    if (/\p{M}/u.test(ch)) continue;
+    if (cp >= 0x300 && MARK.test(ch)) continue;
     w += WIDE.some(([a, b]) => cp >= a && cp <= b) ? 2 : 1;
   }
   return w;

@@ -1,14 +1,15 @@
 /**
- * `validate` report → human lines. Pure: takes the report and a colour level, returns strings.
+ * `validate` report → human lines. Pure: takes the report, the colours (src/render/paint.ts) and a
+ * colour level, returns strings.
  * One verdict line per check, then every finding with the name, the term and the fix.
  */
-import { Chalk } from 'chalk';
 import { isLookupFailure, type ValidateReport } from '../core/validate.js';
 import type { CheckResult, Finding } from '../model/finding.js';
 import { renderSpfEvaluation } from './spf-eval.js';
 import { escapeText as esc } from './escape.js';
 import { renderTable } from './table.js';
 import { showDomain } from './idn.js';
+import type { Painter } from './paint.js';
 
 export const PROVIDER_NAMES: Record<string, string> = {
   ses: 'Amazon SES', sendgrid: 'SendGrid', mailgun: 'Mailgun', resend: 'Resend', google: 'Google Workspace',
@@ -56,8 +57,7 @@ function shownName(c: CheckResult): string {
   return c.name.split(',').map(esc).join('\n');
 }
 
-export function renderValidate(report: ValidateReport, colorLevel: 0 | 1 | 2 | 3, columns = 120): string[] {
-  const c = new Chalk({ level: colorLevel });
+export function renderValidate(report: ValidateReport, c: Painter, colorLevel: 0 | 1 | 2 | 3, columns = 120): string[] {
   const statusColor = { pass: c.green, warn: c.yellow, fail: c.red, none: c.gray } as const;
   const sevMark = (f: Finding): string => (f.severity === 'error' ? c.red('✖ error  ') : f.severity === 'warning' ? c.yellow('▲ warning') : c.cyan('ℹ info   '));
   const lines: string[] = [];
@@ -132,8 +132,7 @@ export function renderValidateCsv(reports: ValidateReport[]): string[] {
 }
 
 /** After several domains' reports: one line per domain, worst first, then the count. */
-export function renderValidateSummary(reports: ValidateReport[], colorLevel: 0 | 1 | 2 | 3): string[] {
-  const c = new Chalk({ level: colorLevel });
+export function renderValidateSummary(reports: ValidateReport[], c: Painter): string[] {
   const rows = reports.map((r) => {
     const all = r.checks.flatMap((ch) => ch.findings);
     const e = all.filter((f) => f.severity === 'error').length;

@@ -8,7 +8,7 @@
  * one applied (§4.10). `auditDmarc` keeps RFC 7489's Public Suffix List answer; where the two
  * disagree, `DMARC_ORG_DOMAIN_DIFFERS` (info) says so, so both are visible.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../util/ip.js';
 import type { Lookup } from '../dns/types.js';
 import { isFailure, txtValues } from '../dns/types.js';
 import type { Finding } from '../model/finding.js';

@@ -14,7 +14,7 @@
  * - report URIs: `mailto:` with an address; http(s) warns (RFC 9989 receivers promise only mailto);
  *   any other scheme, a bare address or a malformed `!size` is an error.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../util/ip.js';
 import type { DnsAnswer, Lookup } from '../dns/types.js';
 import { isFailure, txtValues } from '../dns/types.js';
 import type { CheckResult, Finding, Severity } from '../model/finding.js';

@@ -13,7 +13,7 @@
  * address is fetched on that port instead of 443 (tests run servers on loopback without privileges).
  * It has no effect on any other address.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../util/ip.js';
 import type { Lookup } from '../dns/types.js';
 import { isFailure } from '../dns/types.js';
 

@@ -4,7 +4,7 @@
  * domain). Reverse DNS (PTR) of the exchanges is not checked: it belongs to whoever runs the
  * servers, not to the domain's zone.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../util/ip.js';
 import type { DnsAnswer, Lookup } from '../dns/types.js';
 import { isFailure } from '../dns/types.js';
 import type { CheckResult, Finding } from '../model/finding.js';

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { escapeClip, escapeText, jsonText, terminalSafe, zoneEscape } from '../../src/render/escape.js';
+import { PLAIN_TEXT, escapeClip, escapeText, jsonText, terminalSafe, zoneEscape } from '../../src/render/escape.js';
+import { displayWidth } from '../../src/render/table.js';
 
 /** Anything a terminal may act on: C0 (all of it), DEL, C1, bidi and format characters, U+2028/9. */
 // eslint-disable-next-line no-control-regex
@@ -103,5 +104,24 @@ describe('zoneEscape', () => {
     expect(zoneEscape('\u202e', true)).toBe('\\226\\128\\174');
     expect(zoneEscape('x\x07.example.test', false)).toBe('x\\007.example.test');
     expect(zoneEscape('v=spf1 include:amazonses.com ~all', true)).toBe('v=spf1 include:amazonses.com ~all');
+  });
+});
+
+describe('PLAIN_TEXT, the fast path', () => {
+  it('holds no code point the escapes or the width count would treat specially', () => {
+    const plain: string[] = [];
+    for (let cp = 0; cp <= 0xffff; cp++) {
+      const ch = String.fromCharCode(cp);
+      if (PLAIN_TEXT.test(ch)) plain.push(ch);
+    }
+    expect(plain.length).toBeGreaterThan(95 + 256);
+    const special = plain.filter((ch) => /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{M}]/u.test(ch));
+    expect(special).toEqual([]);
+    // The slow paths (taken because of the é) give the fast path's answers for every such character.
+    for (const ch of plain) {
+      expect(escapeText(`${ch}\u00e9`)).toBe(`${ch}\u00e9`);
+      expect(terminalSafe(`${ch}\u00e9`, false)).toBe(`${ch}\u00e9`);
+      expect(displayWidth(`${ch}\u00e9`)).toBe(2);
+    }
   });
 });

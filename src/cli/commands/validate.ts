@@ -1,6 +1,7 @@
 import { validateExitCode, type ValidateReport } from '../../core/validate.js';
 import { checkValidateRequest, validateDocument, validateTargets, type ValidateRequest } from '../../core/validate-targets.js';
 import { renderValidate, renderValidateCsv, renderValidateSummary } from '../../render/validate.js';
+import { painter } from '../../render/paint.js';
 import { terminalSafe } from '../../render/escape.js';
 import { wrapLines } from '../../render/table.js';
 import { MailsetupError, EXIT } from '../../errors.js';
@@ -36,14 +37,15 @@ export async function validateCommand(args: string[], options: Record<string, un
     // CSV is the result itself (printed even with --quiet); the renderer escaped it, the net runs again.
     for (const l of renderValidateCsv(reports)) process.stdout.write(terminalSafe(l, false) + '\n');
   } else {
+    const c = await painter(ctx.out.colorLevel);
     reports.forEach((report, i) => {
       if (i > 0) ctx.out.line('');
       // --quiet keeps the verdict line (the result). The table always fits; on a terminal the prose
       // (findings, SPF trace) is wrapped at spaces too; piped, one finding per line for grep.
-      const lines = renderValidate(report, ctx.out.colorLevel, ctx.out.columns);
+      const lines = renderValidate(report, c, ctx.out.colorLevel, ctx.out.columns);
       for (const line of ctx.out.interactive ? wrapLines(lines, ctx.out.columns) : lines) (line.startsWith('Verdict:') ? ctx.out.result(line) : ctx.out.line(line));
     });
-    if (many) for (const line of renderValidateSummary(reports, ctx.out.colorLevel)) ctx.out.line(line);
+    if (many) for (const line of renderValidateSummary(reports, c)) ctx.out.line(line);
   }
   return exitStatus(reports, !!options.exitCode, (r) => {
     if (!ctx.out.json && format !== 'csv') ctx.out.warn(`error: no DNS server answered for ${r.domain} [DNS_UNAVAILABLE]\nhint: Check the network or pass a reachable server with --resolver.`);

@@ -3,7 +3,7 @@
  * from `%{p}`, whose value (the client's validated host name) needs DNS and is handed in as a
  * callback so that only a record that uses it pays for the reverse lookups.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../../util/ip.js';
 import type { DomainSpec, MacroToken } from './parse.js';
 
 export interface ClientIp {

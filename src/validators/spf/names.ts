@@ -2,7 +2,7 @@
  * What the SPF audit and the check_host() evaluator both need to know about names and limits, kept
  * in one place so the two cannot disagree on what a usable domain is or what the limits are.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../../util/ip.js';
 
 /** RFC 7208 §4.6.4: DNS-querying terms per check_host(), void lookups, and MX/PTR names per term. */
 export const SPF_MAX_LOOKUPS = 10;

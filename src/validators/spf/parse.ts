@@ -4,7 +4,7 @@
  * `validate` can list them all; the term model keeps domain-specs unexpanded (as macro tokens) so
  * that a later `check_host()` evaluator can expand them per client address.
  */
-import { isIP } from 'node:net';
+import { isIP } from '../../util/ip.js';
 
 export type Qualifier = '+' | '-' | '~' | '?';
 export type MechanismName = 'all' | 'include' | 'a' | 'mx' | 'ptr' | 'ip4' | 'ip6' | 'exists';
