@@ -75,10 +75,11 @@ describe('reports: naming sources', () => {
   });
 });
 
-describe('reports as a library call', () => {
-  it('returns the analysed document for paths, with no DNS and no printing', async () => {
-    const { reports } = await import('../../src/reports/index.js');
-    const doc = await reports(['test/fixtures/dmarc-reports/stalwart-mail-auth'], { sinceSeconds: 5000 * 86_400, to: new Date('2026-12-06T00:00:00Z') });
+describe('the analysis of a folder of reports (no DNS, no state)', () => {
+  it('reads the inputs and keeps what falls in the window', async () => {
+    const [{ readInputs }, { analyze }] = await Promise.all([import('../../src/reports/read.js'), import('../../src/reports/analyze.js')]);
+    const read = await readInputs(['test/fixtures/dmarc-reports/stalwart-mail-auth']);
+    const doc = analyze(read, { now: new Date('2026-12-06T00:00:00Z'), sinceSeconds: 5000 * 86_400, domains: undefined, state: null, live: undefined, thresholds: undefined, strict: undefined });
     // The RFC 9990 sample (001.xml) is dated 1979: outside any sensible window.
     expect(doc.domains.map((d) => d.domain)).toEqual(['stalw.art']);
     expect(doc.inputs.outsideWindow).toBe(1);
