@@ -120,7 +120,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'mailsetup-matrix-'));
   for (const [id, start] of PROVIDERS) providers.set(id, await start());
   [cloudflare, route53, resellerclub] = await Promise.all([startCloudflareEmulator(), startRoute53Emulator(), startResellerclubEmulator()]);
-  // GetChange says INSYNC at the first poll: the writer still sleeps 2 s before it (real clock in the CLI).
+  // GetChange says INSYNC at the first poll: the writer still sleeps 1 s before it (real clock in the CLI).
   route53.setInsyncAfter(0);
   mirror = await startEmbeddedDns({ records: [] });
   const sources: Array<{ zone: string; ns: string[]; records: () => HostRecord[] }> = [];

@@ -94,7 +94,7 @@ describe('route53 writer', () => {
     await writer.apply(z, [create(rec('TXT', 'sync.acme.test', 'x'))]);
     const polls = emu.calls.slice(before).filter((c) => c.path.startsWith('/2013-04-01/change/'));
     expect(polls).toHaveLength(4); // 3 × PENDING, then INSYNC
-    expect(sleeps).toHaveLength(4);
+    expect(sleeps).toEqual([1000, 2000, 4000, 8000]); // backing off from 1 s
   });
 
   it('retries Throttling, honouring Retry-After when given, and gives up with exit 69', async () => {

@@ -71,7 +71,8 @@ export const createRoute53Writer: HostFactory = async (ctx) => {
     if (status === 'INSYNC' || !id) return;
     let waited = 0;
     for (let n = 0; waited < INSYNC_BUDGET_MS; n++) {
-      const delay = Math.min(10_000, 2000 * 2 ** n);
+      // 1 s, 2 s, 4 s, 8 s, then every 10 s: a small change is often INSYNC within seconds.
+      const delay = Math.min(10_000, 1000 * 2 ** n);
       await sleep(delay);
       waited += delay;
       try {
