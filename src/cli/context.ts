@@ -25,6 +25,6 @@ export function createContext(g: GlobalOptions, env: NodeJS.ProcessEnv = process
   const out = createOutput({ json: !!g.json, quiet: !!g.quiet, verbose: !!g.verbose, color: g.color === false ? false : undefined, env });
   // --verbose: every DNS question and every API call on stderr (src/cli/verbose.ts).
   if (g.verbose) traceApiCalls((l) => out.debug(l));
-  const rt = createRuntime(g, env, { debug: (l) => out.debug(l), ...(g.verbose ? { observer: (q) => out.debug(dnsLine(q)) } : {}) });
+  const rt = createRuntime(g, env, { debug: (l) => out.debug(l), waitFor: (what, work) => out.waitFor(what, work), ...(g.verbose ? { observer: (q) => out.debug(dnsLine(q)) } : {}) });
   return Object.assign(rt, { out });
 }

@@ -266,7 +266,7 @@ async function chooseProvider(rt: Runtime, key: string, flag: string | undefined
 }
 
 /** `add` from a target and its flags: what the CLI and the library call. */
-export async function addTarget(rt: Runtime, target: string, req: AddRequest, hooks: { waitFor?: <T>(what: string, work: Promise<T>) => Promise<T> } = {}): Promise<{ result: AddResult; firstWrite: boolean }> {
+export async function addTarget(rt: Runtime, target: string, req: AddRequest): Promise<{ result: AddResult; firstWrite: boolean }> {
   const identity = parseIdentity(target);
   const checked = checkRequest(req);
   const provider = await chooseProvider(rt, identity.email ?? identity.domain, req.provider);
@@ -282,7 +282,7 @@ export async function addTarget(rt: Runtime, target: string, req: AddRequest, ho
   const work = runAdd({ identity, provider: provider.id, ...checked }, {
     store, provider: client, lookup: validateLookup(identity.domain, { dns: rt.dns, resolvers: rt.resolvers, authoritative: rt.authoritative }),
   });
-  const result = await (hooks.waitFor ? hooks.waitFor(`registering ${identity.email ?? identity.domain} with ${provider.id} and reading its DNS`, work) : work);
+  const result = await rt.waitFor(`registering ${identity.email ?? identity.domain} with ${provider.id} and reading its DNS`, work);
   return { result, firstWrite };
 }
 

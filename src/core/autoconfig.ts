@@ -172,12 +172,11 @@ export interface AutoconfigSession {
 
 /** The state is read first, so a broken state file is reported before anything touches the network. */
 export async function openAutoconfig(rt: Runtime, domain: string, o: { dnsHost?: string | undefined; ttl: number }): Promise<AutoconfigSession> {
-  const store = rt.store();
-  await store.read();
-  const hostId = await chooseHost(rt, domain, o.dnsHost);
+  await rt.store().read();
+  const hostId = await rt.waitFor(`finding where ${domain}'s DNS is hosted`, chooseHost(rt, domain, o.dnsHost));
   const resolver = rt.dns.lookupVia(rt.resolvers, true);
   const writer = await (await loadWriter(hostId))({ env: rt.env, timeoutMs: rt.apiTimeoutMs, debug: (l) => rt.debug(l), lookup: resolver, authoritative: rt.authoritative });
-  return { hostId, writer, resolver, ...(await planSession(rt, domain, writer, resolver, o.ttl)) };
+  return { hostId, writer, resolver, ...(await rt.waitFor(`reading the zone of ${domain} at ${HOST_LABEL[hostId]}`, planSession(rt, domain, writer, resolver, o.ttl))) };
 }
 
 async function planSession(rt: Runtime, domain: string, writer: DnsHostWriter, resolver: Lookup, ttl: number): Promise<Pick<AutoconfigSession, 'planned' | 'changes' | 'conflicts'>> {

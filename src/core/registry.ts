@@ -63,7 +63,7 @@ export async function removalTarget(rt: Runtime, target: string): Promise<{ key:
  * `remove` once confirmed: the provider identity is deleted unless `keepProvider`, then the entry
  * is forgotten. DNS is never touched; the document lists the records that served the domain.
  */
-export async function removeTarget(rt: Runtime, key: string, entry: DomainState, o: { keepProvider: boolean }, hooks: { waitFor?: <T>(what: string, work: Promise<T>) => Promise<T> } = {}): Promise<{ domain: string; removed: true; providerDeleted: boolean; records: DomainState['records'] }> {
+export async function removeTarget(rt: Runtime, key: string, entry: DomainState, o: { keepProvider: boolean }): Promise<{ domain: string; removed: true; providerDeleted: boolean; records: DomainState['records'] }> {
   let provider: EmailProvider | null = null;
   if (!o.keepProvider) {
     if (entry.provider === 'sandbox') throw new MailsetupError('PROVIDER_UNSUPPORTED', 'the sandbox provider exists only inside "mailsetup demo"', { hint: 'Use --keep-provider to forget the domain.' });
@@ -71,7 +71,7 @@ export async function removeTarget(rt: Runtime, key: string, entry: DomainState,
     provider = await factory({ env: rt.env, timeoutMs: rt.apiTimeoutMs, ...(entry.region ? { region: entry.region } : {}), debug: (l) => rt.debug(l) });
   }
   const work = removeDomain(rt.store(), key, provider);
-  const result = await (hooks.waitFor ? hooks.waitFor(provider ? `deleting ${key} at ${entry.provider}` : `forgetting ${key}`, work) : work);
+  const result = await rt.waitFor(provider ? `deleting ${key} at ${entry.provider}` : `forgetting ${key}`, work);
   return { domain: key, removed: true, providerDeleted: result.providerDeleted, records: result.entry.records };
 }
 

@@ -37,10 +37,13 @@ export interface Runtime {
   store(): StateStore;
   /** Diagnostics (the CLI shows them with --verbose; the library drops them unless asked). */
   debug(line: string): void;
+  /** Wait for `work`, saying what it waits for (the CLI's spinner on a terminal; else just the wait). */
+  waitFor<T>(what: string, work: Promise<T>): Promise<T>;
 }
 
 export interface RuntimeHooks {
   debug?: (line: string) => void;
+  waitFor?: <T>(what: string, work: Promise<T>) => Promise<T>;
   /** Every DNS question as it completes (the CLI's --verbose lines). */
   observer?: (q: DnsQuestionEvent) => void;
   cwd?: string;
@@ -61,5 +64,6 @@ export function createRuntime(o: RuntimeOptions, env: NodeJS.ProcessEnv = proces
     configPath: o.config,
     store: () => (store ??= openStateStore({ flag: o.config, env, cwd: hooks.cwd ?? process.cwd() })),
     debug: hooks.debug ?? (() => {}),
+    waitFor: hooks.waitFor ?? (<T>(_what: string, work: Promise<T>) => work),
   };
 }

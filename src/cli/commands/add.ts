@@ -76,7 +76,7 @@ export async function addCommand(args: string[], options: Record<string, unknown
     dmarc: options.dmarc as string | undefined, dmarcRua: options.dmarcRua as string | undefined,
     dkim: options.dkim as string | undefined, dkimKeySize: options.dkimKeySize as string | undefined,
     mailFrom: options.mailFrom as string | undefined, inbound: !!options.inbound,
-  }, { waitFor: (what, work) => ctx.out.waitFor(what, work) });
+  });
   const store = ctx.store();
   if (ctx.out.json) ctx.out.document(addDocument(result));
   else await printHuman(ctx, result, PROVIDER_NAMES[result.entry.provider] ?? result.entry.provider);

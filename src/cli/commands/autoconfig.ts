@@ -1,5 +1,5 @@
 import { parseDomain } from '../../model/domain-name.js';
-import { applyFailure, applySession, chooseHost, HOST_LABEL, openAutoconfig, parseTtl } from '../../core/autoconfig.js';
+import { applyFailure, applySession, HOST_LABEL, openAutoconfig, parseTtl } from '../../core/autoconfig.js';
 import { autoconfigDocument, renderApply, renderPlan } from '../../render/plan.js';
 import { renderVerify } from '../../render/verify.js';
 import { verifyExitCode } from '../../core/verify.js';
@@ -15,10 +15,7 @@ export async function autoconfigCommand(args: string[], options: Record<string, 
   const domain = parseDomain(args[0] ?? '');
   const ttl = parseTtl(options.ttl);
   const ctx = createContext(globals);
-  // A broken state file is reported before anything touches the network.
-  await ctx.store().read();
-  const hostId = await ctx.out.waitFor(`finding where ${domain}'s DNS is hosted`, chooseHost(ctx, domain, options.dns as string | undefined));
-  const s = await ctx.out.waitFor(`reading the zone of ${domain} at ${HOST_LABEL[hostId]}`, openAutoconfig(ctx, domain, { dnsHost: hostId, ttl }));
+  const s = await openAutoconfig(ctx, domain, { dnsHost: options.dns as string | undefined, ttl });
   const label = HOST_LABEL[s.hostId];
   const { changes, conflicts } = s;
   if (!ctx.out.json) for (const l of renderPlan(s.planned.plan, label, s.planned.zone.name, ctx.out.colorLevel, ctx.out.columns)) ctx.out.line(l);

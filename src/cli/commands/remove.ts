@@ -15,7 +15,7 @@ export async function removeCommand(args: string[], options: Record<string, unkn
     ctx.out.warn('Nothing was written.');
     return EXIT.USAGE;
   }
-  const doc = await removeTarget(ctx, key, entry, { keepProvider: keep }, { waitFor: (w, p) => ctx.out.waitFor(w, p) });
+  const doc = await removeTarget(ctx, key, entry, { keepProvider: keep });
   if (ctx.out.json) {
     ctx.out.document(doc);
   } else {
