@@ -8,10 +8,9 @@
  *   const { domains } = await health('all', { days: 7 });
  */
 import { checkHealth, healthHistory as readHealthHistory, planHealth } from '../core/health.js';
-import { runReports } from '../core/reports.js';
+import { runReports, type ReportsRequest } from '../core/reports.js';
 import { runWarmup } from '../core/warmup.js';
 import { healthDocument } from '../render/health.js';
-import type { Thresholds } from '../reports/readiness.js';
 import { runtime, type ClientOptions } from './client.js';
 import type { HealthHistoryDocument, HealthRunDocument, ReportsDocument, WarmupDocument } from './documents.js';
 
@@ -61,20 +60,8 @@ export async function warmup(domain: string, options: WarmupOptions = {}): Promi
   return outcome.document as unknown as WarmupDocument;
 }
 
-export interface ReportsOptions extends ClientOptions {
-  /** Only these policy domains (`--domain`). */
-  domains?: string[];
-  /** The window, counted back from `to` (`--since`; default `30d`; also `4w`, `72h`). */
-  since?: string;
-  /** End of the window (`--to`; default now): a Date, a day (`2026-12-05`) or an ISO 8601 time. */
-  to?: string | Date;
-  /** `--strict`: mailing-list traffic failing both SPF and DKIM blocks p=reject. */
-  strict?: boolean;
-  /** Read each policy domain's live `_dmarc` record through DNS (default true; false is `--no-dns`). */
-  dns?: boolean;
-  /** Readiness thresholds other than the documented ones. */
-  thresholds?: Partial<Thresholds>;
-}
+/** `reports`' flags (core/reports.ts `ReportsRequest`, without the paths) and the common options. */
+export interface ReportsOptions extends ClientOptions, Omit<ReportsRequest, 'paths'> {}
 
 /**
  * `mailsetup reports <paths> --json`: who sends as each policy domain and whether the next DMARC

@@ -25,6 +25,22 @@ function run(cmd: string, args: string[], cwd: string, extraEnv: NodeJS.ProcessE
   return r;
 }
 
+/**
+ * Node in the consumer folder, asynchronously (the embedded DNS server and the emulators answer from
+ * this process's event loop), with the loopback guard and nothing of this repository's environment.
+ */
+function runNode(args: string[], cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, args, { cwd, env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv(), ...extraEnv } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
 beforeAll(async () => {
   const src = join(work, 'src-copy');
   mkdirSync(src);
@@ -107,15 +123,8 @@ describe('npm pack', () => {
     expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
     // The same call at runtime, by package name, against the CLI's --json for the same question.
     writeFileSync(join(app, 'run.mjs'), `import { validate } from 'mailsetup';\nconst r = await validate('pack.test', { resolvers: [process.argv[2]], selectors: ['s1'] });\nprocess.stdout.write(JSON.stringify(r));\n`);
-    const runNode = (args: string[]) => new Promise<string>((done, fail) => {
-      const child = spawn(process.execPath, args, { cwd: app, env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv() } });
-      let out = '';
-      child.stdout.on('data', (d) => { out += d; });
-      child.on('error', fail);
-      child.on('close', () => done(out));
-    });
-    const lib = JSON.parse(await runNode(['run.mjs', dns.address]));
-    const cli = JSON.parse(await runNode([join(app, 'node_modules/mailsetup/bin/mailsetup.js'), 'validate', 'pack.test', '--resolver', dns.address, '--selector', 's1', '--json']));
+    const lib = JSON.parse((await runNode(['run.mjs', dns.address], app)).stdout);
+    const cli = JSON.parse((await runNode([join(app, 'node_modules/mailsetup/bin/mailsetup.js'), 'validate', 'pack.test', '--resolver', dns.address, '--selector', 's1', '--json'], app)).stdout);
     const strip = (d: { dns?: unknown }) => ({ ...d, dns: undefined });
     expect(strip(lib)).toEqual(strip(cli));
     expect(lib.checks.length).toBeGreaterThanOrEqual(5);
@@ -134,15 +143,7 @@ describe('npm pack', () => {
         "const refused = await add('mail.pack.test', { provider: 'nope', config }).catch((e) => e instanceof MailsetupError ? `${e.code} ${e.exitCode}` : String(e));",
         'process.stdout.write(JSON.stringify({ added, listed, refused }));',
       ].join('\n'));
-      const out = await new Promise<{ code: number | null; stdout: string; stderr: string }>((done, fail) => {
-        const child = spawn(process.execPath, ['add.mjs', dns.address, config], { cwd: app, env: { PATH: process.env.PATH, NO_COLOR: '1', ...guardEnv(), ...emu.env } });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d) => { stdout += d; });
-        child.stderr.on('data', (d) => { stderr += d; });
-        child.on('error', fail);
-        child.on('close', (code) => done({ code, stdout, stderr }));
-      });
+      const out = await runNode(['add.mjs', dns.address, config], app, emu.env);
       expect(out.code, out.stderr).toBe(0);
       expect(out.stderr).toBe('');
       const r = JSON.parse(out.stdout) as { added: { provider: string; records: unknown[] }; listed: { records: unknown[] }; refused: string };
