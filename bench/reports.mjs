@@ -9,7 +9,7 @@ import { gzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
-const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const mainJs = fileURLToPath(new URL('../dist/main.cjs', import.meta.url));
 const RUNS = Number(process.env.BENCH_RUNS_REPORTS ?? 5);
 const dir = mkdtempSync(join(tmpdir(), 'mailsetup-bench-reports-'));
 const large = fileURLToPath(new URL('../test/fixtures/dmarc-reports/parsedmarc/aggregate/!large-example.com!1711897200!1711983600.xml', import.meta.url));

@@ -5,10 +5,10 @@ import { spawn } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { startEmbeddedDns } from '../dist/embedded-server.js';
+import { startEmbeddedDns } from '../dist/embedded-server.cjs';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
-const bin = fileURLToPath(new URL('../bin/mailsetup.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/mailsetup.cjs', import.meta.url));
 
 const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const p = publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
@@ -94,14 +94,15 @@ console.log(`validate verdicts: ${report.checks.map((c) => `${c.check}=${c.statu
 const ev = JSON.parse((await run(process.execPath, [bin, 'validate', 'tree.example.test', '--selector', 's1', '--ip', '192.0.2.55', '--resolver', dns.address, '--json'])).stdout).spf;
 console.log(`validate --ip: ${ev.result} after ${ev.lookups}/10 lookups, ${ev.voidLookups}/2 void, ${ev.trace.length} trace steps${ev.result === 'pass' && ev.lookups === 10 ? '' : '  UNEXPECTED'}`);
 
-// JavaScript loaded at start-up: the dist files reachable through static imports from main.js
-// (what --help loads) and from main.js plus the validate command's chunk (what validate loads before
-// it asks DNS anything). Loading and compiling it is most of the start-up cost beyond node's own;
+// JavaScript loaded at start-up: the dist files reachable through top-level require()s from main.cjs
+// (what --help loads) and from main.cjs plus the validate command's chunk (what validate loads before
+// it asks DNS anything; dist/ is CommonJS converted from esbuild's ES module chunks, where an
+// import() became a require() inside a promise). Loading and compiling it is most of the start-up cost beyond node's own;
 // a module only some runs need belongs behind a dynamic import() (see DESIGN.md "Performance").
 {
   const dist = new URL('../dist/', import.meta.url);
   const file = (f) => readFileSync(new URL(f, dist), 'utf8');
-  const staticImports = (f) => [...file(f).matchAll(/(?:\bfrom\s*|^import\s*)"\.\/([^"]+\.js)"/gm)].map((m) => m[1]);
+  const staticImports = (f) => [...file(f).matchAll(/^(?:var \w+ = )?(?:__toESM\()?require\("\.\/([^"]+\.cjs)"\)/gm)].map((m) => m[1]);
   const closure = (roots) => {
     const seen = new Set();
     const stack = [...roots];
@@ -109,10 +110,10 @@ console.log(`validate --ip: ${ev.result} after ${ev.lookups}/10 lookups, ${ev.vo
     return seen;
   };
   const bytes = (files) => [...files].reduce((n, f) => n + statSync(new URL(f, dist)).size, 0);
-  const validateChunk = /import\("\.\/(validate-[^"]+\.js)"\)/.exec(file('main.js'))?.[1];
-  if (!validateChunk) throw new Error('bench: no validate chunk imported by dist/main.js');
-  const help = closure(['main.js']);
-  const validate = closure(['main.js', validateChunk]);
+  const validateChunk = /Promise\.resolve\(\)\.then\(\(\) => __toESM\(require\("\.\/(validate-[^"]+\.cjs)"\)\)\)/.exec(file('main.cjs'))?.[1];
+  if (!validateChunk) throw new Error('bench: no validate chunk loaded by dist/main.cjs');
+  const help = closure(['main.cjs']);
+  const validate = closure(['main.cjs', validateChunk]);
   console.log(`\nJS loaded at start-up: --help ${(bytes(help) / 1024).toFixed(0)} KB in ${help.size} files; validate ${(bytes(validate) / 1024).toFixed(0)} KB in ${validate.size} files (dist/ files reachable by static import)`);
 }
 

@@ -5,9 +5,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedDns } from '../dist/embedded-server.js';
+import { startEmbeddedDns } from '../dist/embedded-server.cjs';
 
-const mainJs = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+const mainJs = fileURLToPath(new URL('../dist/main.cjs', import.meta.url));
 const COUNTS = (process.env.BENCH_VERIFY_COUNTS ?? '10,100,1000').split(',').map(Number);
 const dir = mkdtempSync(join(tmpdir(), 'mailsetup-bench-'));
 

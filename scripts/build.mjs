@@ -9,8 +9,8 @@
 // one build. Every build also writes dist/THIRD_PARTY_LICENSES.txt: the licence of each package
 // bundled into dist/, as users of bundled tools expect, read from the build's own metafile.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 
 /**
  * commander require()s node:child_process when it is loaded, for executable subcommands
@@ -31,9 +31,45 @@ const lazyChildProcessForCommander = {
   },
 };
 
+/**
+ * The CLI is loaded as CommonJS. Node 20 has no compile cache for ES modules, and compiling what a run
+ * loads is most of what start-up costs beyond Node itself; for CommonJS the launcher
+ * (bin/mailsetup.cjs) keeps V8's code cache between runs, and Node's CommonJS loader is also cheaper
+ * per file than its ES module loader. esbuild splits code only in ESM output, so the bundle is built
+ * as ESM chunks first and each chunk is then rewritten as a CommonJS module (`import` → `require`,
+ * `import()` → a promise of `require`, sibling chunks `.js` → `.cjs`), its source map chained to the
+ * first one. Strict mode is kept, as the ES modules had it.
+ */
+async function toCommonJs(chunk, map) {
+  const name = basename(chunk.path).replace(/\.js$/, '.cjs');
+  const inlineMap = `//# sourceMappingURL=data:application/json;base64,${Buffer.from(map.text).toString('base64')}`;
+  const converted = await build({
+    stdin: { contents: `${chunk.text.replace(/\/\/# sourceMappingURL=\S+\s*$/, '')}\n${inlineMap}\n`, sourcefile: basename(chunk.path), resolveDir: outdir, loader: 'js' },
+    outfile: join(outdir, name),
+    bundle: true, // to see the imports (all external) and rename them
+    format: 'cjs',
+    platform: 'node',
+    target: 'node20',
+    supported: { 'dynamic-import': false },
+    banner: { js: '"use strict";' },
+    sourcemap: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+    write: false,
+    plugins: [{
+      name: 'sibling-chunks-as-cjs',
+      setup(b) {
+        b.onResolve({ filter: /.*/ }, (args) => ({ path: args.path.startsWith('./') ? args.path.replace(/\.js$/, '.cjs') : args.path, external: true }));
+      },
+    }],
+  });
+  return converted.outputFiles;
+}
+
 const outdir = resolve('dist');
 const clean = process.argv.includes('--clean');
 if (clean) rmSync(outdir, { recursive: true, force: true });
+mkdirSync(outdir, { recursive: true });
 const result = await build({
   entryPoints: { main: 'src/cli/main.ts', index: 'src/lib/index.ts', 'embedded-server': 'src/dns/embedded-server.ts' },
   outdir,
@@ -46,11 +82,28 @@ const result = await build({
   legalComments: 'none',
   logLevel: 'warning',
   metafile: true,
+  write: false,
   plugins: [lazyChildProcessForCommander],
-  // CommonJS dependencies bundled as such (the AWS SDK, proper-lockfile …) call require() for Node built-ins.
-  banner: { js: "import { createRequire as __msCreateRequire } from 'node:module'; const require = __msCreateRequire(import.meta.url);" },
 });
-const written = new Set(Object.keys(result.metafile.outputs).map((p) => resolve(p)));
+const maps = new Map(result.outputFiles.filter((f) => f.path.endsWith('.js.map')).map((f) => [f.path.slice(0, -'.map'.length), f]));
+const outputs = (await Promise.all(result.outputFiles.filter((f) => f.path.endsWith('.js')).map((f) => toCommonJs(f, maps.get(f.path))))).flat();
+
+// The library's ES module entry (`import { verify } from 'mailsetup'`): the names dist/index.cjs
+// exports, re-exported, so ESM callers do not depend on Node's guess at a CommonJS module's exports.
+const libraryExports = result.metafile.outputs[relative(process.cwd(), join(outdir, 'index.js'))]?.exports;
+if (!libraryExports?.length || libraryExports.includes('default')) throw new Error(`build: unexpected exports of the library entry: ${libraryExports}`);
+outputs.push({
+  path: join(outdir, 'index.mjs'),
+  text: `// The library's ES module entry: the code is CommonJS (see scripts/build.mjs), re-exported here by name.\nimport lib from './index.cjs';\n\nexport const {\n${libraryExports.map((e) => `  ${e},\n`).join('')}} = lib;\n`,
+});
+
+// Unchanged files are not rewritten: the launcher's compile cache is keyed on each file's size and
+// modification time, so a rebuild that changes nothing keeps every cached entry valid.
+for (const f of outputs) {
+  const text = f.text ?? Buffer.from(f.contents).toString('utf8');
+  if (!existsSync(f.path) || readFileSync(f.path, 'utf8') !== text) writeFileSync(f.path, text);
+}
+const written = new Set(outputs.map((f) => resolve(f.path)));
 for (const name of readdirSync(outdir)) {
   const file = join(outdir, name);
   // Only stale chunks are pruned; dist/types (written by tsc for a packed build) is a directory.

@@ -167,13 +167,16 @@ describe('mailsetup reports', () => {
       if (closure.has(f)) return;
       closure.add(f);
       const src = readFileSync(join(dist, f), 'utf8');
-      for (const m of src.matchAll(/(?:^|\n)\s*import\s*(?:[^'"()]*?\sfrom\s*)?["']\.\/([^"']+)["']/g)) visit(m[1]!);
+      // dist/ is CommonJS: a static import is a top-level require() (an import() became a require()
+      // inside a promise, never at the start of a line).
+      for (const m of src.matchAll(/^(?:var \w+ = )?(?:__toESM\()?require\("\.\/([^"]+\.cjs)"\)/gm)) visit(m[1]!);
     };
-    visit('main.js');
+    visit('main.cjs');
+    expect(closure.size).toBeGreaterThan(3);
     const markers = ['invalid zip data', 'maxRfc822NestingDepth', 'removeNSPrefix'];
     for (const f of closure) for (const m of markers) expect(readFileSync(join(dist, f), 'utf8').includes(m), `${f} holds "${m}"`).toBe(false);
     // The markers are real: the lazily loaded chunks do hold them.
-    const all = readdirSync(dist).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(dist, f), 'utf8'));
+    const all = readdirSync(dist).filter((f) => f.endsWith('.cjs')).map((f) => readFileSync(join(dist, f), 'utf8'));
     for (const m of markers) expect(all.some((s) => s.includes(m))).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { NET_GUARD_MARKER } from './net-guard.mjs';
 import { assertSchema, schemaKinds } from './schemas.js';
 
-export const BIN = fileURLToPath(new URL('../../bin/mailsetup.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../../bin/mailsetup.cjs', import.meta.url));
 const NET_GUARD = new URL('./net-guard.mjs', import.meta.url).href;
 
 export interface CliResult { code: number | null; stdout: string; stderr: string; args?: string[] }

@@ -64,7 +64,7 @@ describe('npm pack', () => {
     expect(size).toBeLessThan(5e6);
     expect(entries.filter((e) => e.endsWith('.map'))).toEqual([]);
     expect(entries.filter((e) => e.startsWith('package/src/') || e.startsWith('package/test/'))).toEqual([]);
-    for (const f of ['package/bin/mailsetup.js', 'package/dist/main.js', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/LICENSE', 'package/README.md', 'package/schemas/verify.schema.json', 'package/dist/index.js', 'package/dist/types/lib/index.d.ts']) expect(entries).toContain(f);
+    for (const f of ['package/bin/mailsetup.cjs', 'package/dist/main.cjs', 'package/dist/THIRD_PARTY_LICENSES.txt', 'package/LICENSE', 'package/README.md', 'package/schemas/verify.schema.json', 'package/dist/index.mjs', 'package/dist/index.cjs', 'package/dist/types/lib/index.d.ts']) expect(entries).toContain(f);
   });
 
   it('declares no runtime dependency: everything dist/ needs is bundled', () => {
@@ -124,7 +124,7 @@ describe('npm pack', () => {
     // The same call at runtime, by package name, against the CLI's --json for the same question.
     writeFileSync(join(app, 'run.mjs'), `import { validate } from 'mailsetup';\nconst r = await validate('pack.test', { resolvers: [process.argv[2]], selectors: ['s1'] });\nprocess.stdout.write(JSON.stringify(r));\n`);
     const lib = JSON.parse((await runNode(['run.mjs', dns.address], app)).stdout);
-    const cli = JSON.parse((await runNode([join(app, 'node_modules/mailsetup/bin/mailsetup.js'), 'validate', 'pack.test', '--resolver', dns.address, '--selector', 's1', '--json'], app)).stdout);
+    const cli = JSON.parse((await runNode([join(app, 'node_modules/mailsetup/bin/mailsetup.cjs'), 'validate', 'pack.test', '--resolver', dns.address, '--selector', 's1', '--json'], app)).stdout);
     const strip = (d: { dns?: unknown }) => ({ ...d, dns: undefined });
     expect(strip(lib)).toEqual(strip(cli));
     expect(lib.checks.length).toBeGreaterThanOrEqual(5);
