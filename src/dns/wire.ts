@@ -63,9 +63,18 @@ type Attempt = Message | 'timeout';
  * from the address and port we asked (RFC 5452 §9.1), and `rinfo` is checked again in case the
  * platform does not filter. A reply that is ours but does not decode exactly rejects the attempt.
  */
+/**
+ * The socket's "name lookup": servers are IP literals (parseServer), so there is nothing to resolve.
+ * dgram's default, dns.lookup, would load node:dns and defer each bind and connect through it for
+ * nothing. Asynchronous like dns.lookup.
+ */
+const literalAddress = ((address: string, _family: unknown, callback: (err: null, address: string, family: number) => void): void => {
+  process.nextTick(callback, null, address, address.includes(':') ? 6 : 4);
+}) as unknown as dgram.SocketOptions['lookup'];
+
 function udpAsk(server: ServerAddress, query: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<Attempt> {
   return new Promise((resolve, reject) => {
-    const socket = dgram.createSocket(server.family === 6 ? 'udp6' : 'udp4');
+    const socket = dgram.createSocket({ type: server.family === 6 ? 'udp6' : 'udp4', lookup: literalAddress });
     const timer = setTimeout(() => finish('timeout'), timeoutMs);
     let done = false;
     function finish(r: Attempt | Error): void {
