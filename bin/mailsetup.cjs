@@ -15,6 +15,13 @@ const path = require('node:path');
 
 const dist = path.join(__dirname, '..', 'dist');
 
+/** os.tmpdir() without loading node:os (a fifth of a millisecond): what it does on POSIX. */
+function tmpdir() {
+  if (process.platform === 'win32') return require('node:os').tmpdir();
+  const dir = process.env.TMPDIR || process.env.TMP || process.env.TEMP || '/tmp';
+  return dir.length > 1 && dir.endsWith('/') ? dir.slice(0, -1) : dir;
+}
+
 function keepCompiledCode() {
   if (process.env.NODE_DISABLE_COMPILE_CACHE) return;
   if (typeof Module.enableCompileCache === 'function') {
@@ -26,7 +33,7 @@ function keepCompiledCode() {
   const fs = require('node:fs');
   const vm = require('node:vm');
   const uid = typeof process.getuid === 'function' ? process.getuid() : null;
-  const root = process.env.NODE_COMPILE_CACHE || path.join(require('node:os').tmpdir(), 'node-compile-cache');
+  const root = process.env.NODE_COMPILE_CACHE || path.join(tmpdir(), 'node-compile-cache');
   const dir = path.join(root, `mailsetup-${process.version}-${process.arch}${uid === null ? '' : `-${uid}`}`);
   const ours = () => {
     try {

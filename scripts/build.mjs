@@ -11,6 +11,10 @@
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
+import { packChunk } from './pack-chunks.mjs';
+
+/** The commands whose start-up chunks are packed into their own chunk (each costs the package a copy). */
+const PACKED_COMMANDS = ['validate', 'verify'];
 
 /**
  * commander require()s node:child_process when it is loaded, for executable subcommands
@@ -87,6 +91,40 @@ const result = await build({
 });
 const maps = new Map(result.outputFiles.filter((f) => f.path.endsWith('.js.map')).map((f) => [f.path.slice(0, -'.map'.length), f]));
 const outputs = (await Promise.all(result.outputFiles.filter((f) => f.path.endsWith('.js')).map((f) => toCommonJs(f, maps.get(f.path))))).flat();
+
+// The CLI's entry and its hottest commands carry the chunks they load at start inline (see
+// scripts/pack-chunks.mjs): `mailsetup --help` then reads one file of dist/, `validate` two.
+{
+  const esm = result.metafile.outputs;
+  const cjsName = (path) => basename(path).replace(/\.js$/, '.cjs');
+  const staticClosure = (root) => {
+    const seen = new Set();
+    const stack = [root];
+    while (stack.length) {
+      const f = stack.pop();
+      if (seen.has(f)) continue;
+      seen.add(f);
+      for (const i of esm[f].imports) if (i.kind === 'import-statement' && !i.external) stack.push(i.path);
+    }
+    seen.delete(root);
+    return seen;
+  };
+  const main = relative(process.cwd(), join(outdir, 'main.js'));
+  const commands = esm[main].imports.filter((i) => i.kind === 'dynamic-import' && PACKED_COMMANDS.some((c) => basename(i.path).startsWith(`${c}-`))).map((i) => i.path);
+  if (commands.length !== PACKED_COMMANDS.length) throw new Error(`build: expected the chunks of ${PACKED_COMMANDS.join(', ')} among main's imports, found ${commands.join(', ')}`);
+  const byName = new Map(outputs.map((f) => [basename(f.path), f]));
+  const files = new Map([...byName].filter(([n]) => n.endsWith('.cjs')).map(([n, f]) => [n, { text: f.text, map: JSON.parse(byName.get(`${n}.map`).text) }]));
+  const atStart = staticClosure(main);
+  const packs = [[main, [...atStart]], ...commands.map((c) => [c, [...staticClosure(c)].filter((f) => !atStart.has(f))])];
+  for (const [chunk, inline] of packs) {
+    const name = cjsName(chunk);
+    const packed = packChunk(name, files, inline.map(cjsName));
+    const js = byName.get(name);
+    const map = byName.get(`${name}.map`);
+    outputs[outputs.indexOf(js)] = { path: js.path, text: packed.text };
+    outputs[outputs.indexOf(map)] = { path: map.path, text: JSON.stringify(packed.map) };
+  }
+}
 
 // The library's ES module entry (`import { verify } from 'mailsetup'`): the names dist/index.cjs
 // exports, re-exported, so ESM callers do not depend on Node's guess at a CommonJS module's exports.

@@ -8,8 +8,6 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { MailsetupError, EXIT } from '../errors.js';
 import { parseServer } from '../dns/server-address.js';
 import { parseDuration } from '../util/duration.js';
-import { createOutput } from '../render/output.js';
-import { renderError } from '../render/error.js';
 import type { GlobalOptions } from './context.js';
 import { abortOnInterrupt, Interrupted, INTERRUPTED_EXIT, sayAborted } from './interrupt.js';
 
@@ -327,7 +325,6 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       sayAborted();
       return INTERRUPTED_EXIT;
     }
-    const out = createOutput({ json: wantsJson, quiet: false, verbose: argv.includes('--verbose') || argv.includes('-v'), color: undefined });
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
       if (err.code === 'commander.help' && err.exitCode === 0) return EXIT.OK; // `mailsetup help <command>`
@@ -337,6 +334,12 @@ export async function main(argv: string[] = process.argv): Promise<number> {
         return EXIT.USAGE;
       }
       if (err.code === 'commander.executeSubCommandAsync' || err.exitCode === 0) return EXIT.OK;
+    }
+    // The error renderer is loaded only for an error: --help and --version do without it, and every
+    // command has already loaded it with its own output.
+    const [{ createOutput }, { renderError }] = await Promise.all([import('../render/output.js'), import('../render/error.js')]);
+    const out = createOutput({ json: wantsJson, quiet: false, verbose: argv.includes('--verbose') || argv.includes('-v'), color: undefined });
+    if (err instanceof CommanderError) {
       // Commander puts its "(Did you mean …?)" on a second line; an error is one line here.
       const message = err.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ');
       const sub = argv.slice(2).find((a) => !a.startsWith('-'));
