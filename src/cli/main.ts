@@ -3,13 +3,14 @@
  * turns errors into output and exit statuses. Command modules are imported only when their command
  * runs, so `--help` loads commander and nothing else.
  */
-import { isIP } from 'node:net';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option, type OutputConfiguration } from 'commander';
 import { MailsetupError, EXIT } from '../errors.js';
 import { parseServer } from '../dns/server-address.js';
 import { parseDuration } from '../util/duration.js';
 import type { GlobalOptions } from './context.js';
 import { abortOnInterrupt, Interrupted, INTERRUPTED_EXIT, sayAborted } from './interrupt.js';
+import { guardStdio, plainFd, writeDirect } from './stdio.js';
+import { isIP } from '../util/ip.js';
 
 export const VERSION = '0.1.0';
 
@@ -150,6 +151,7 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('--ip <address>', 'also run SPF check_host() for this client address and show the trace', ipArg)
     .option('--helo <name>', 'with --ip: the HELO/EHLO name, taken as given (default: the domain)')
     .action(async (targets: string[], options: Record<string, unknown>, cmd: Command) => {
+      guardStdio();
       const handler = await handlers.validate();
       result.exitCode = await handler(targets, options, cmd.optsWithGlobals() as GlobalOptions);
     });
@@ -159,6 +161,7 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     const options = params[params.length - 2] as Record<string, unknown>;
     // Variadic arguments arrive as one array; optional ones as undefined.
     const args = params.slice(0, -2).flat().filter((p): p is string => typeof p === 'string');
+    guardStdio();
     const handler = await handlers[name]();
     const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
     // watch has its own --timeout (the deadline), but commander hands a --timeout written after the
@@ -305,23 +308,28 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
 
 /** Run the CLI; resolves to the exit status. */
 export async function main(argv: string[] = process.argv): Promise<number> {
-  // `mailsetup validate x | head` closes the pipe early: that is not an error worth a stack trace.
-  for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
-  }
   const wantsJson = argv.includes('--json');
   const captured: string[] = [];
   const result = { exitCode: 0 };
   const program = createProgram(defaultHandlers, result);
-  const quietErrors = { writeErr: (s: string) => { captured.push(s); }, outputError: (s: string) => { captured.push(s); } };
-  program.configureOutput(quietErrors);
-  program.commands.forEach((c) => c.configureOutput(quietErrors));
+  const output: OutputConfiguration = {
+    // Usage errors are rendered as ours (one line and a hint): commander's own text is only collected.
+    writeErr: (s: string) => { captured.push(s); },
+    outputError: (s: string) => { captured.push(s); },
+    // Help and --version to a pipe or file: one write, no stream (src/cli/stdio.ts). Commander's
+    // defaults for a non-terminal are 80 columns and no colour.
+    ...(plainFd(1) ? { writeOut: (s: string) => writeDirect(1, s), getOutHelpWidth: () => 80, getOutHasColors: () => false } : {}),
+    ...(plainFd(2) ? { getErrHelpWidth: () => 80, getErrHasColors: () => false } : {}),
+  };
+  program.configureOutput(output);
+  program.commands.forEach((c) => c.configureOutput(output));
   const uninstall = abortOnInterrupt();
   try {
     await program.parseAsync(argv);
     return result.exitCode;
   } catch (err) {
     if (err instanceof Interrupted) {
+      guardStdio();
       sayAborted();
       return INTERRUPTED_EXIT;
     }
@@ -330,6 +338,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
       if (err.code === 'commander.help' && err.exitCode === 0) return EXIT.OK; // `mailsetup help <command>`
       if (err.code === 'commander.help') {
         // No command given: usage to stderr, and the bad-usage status.
+        guardStdio();
         process.stderr.write(captured.join(''));
         return EXIT.USAGE;
       }
@@ -337,6 +346,7 @@ export async function main(argv: string[] = process.argv): Promise<number> {
     }
     // The error renderer is loaded only for an error: --help and --version do without it, and every
     // command has already loaded it with its own output.
+    guardStdio();
     const [{ createOutput }, { renderError }] = await Promise.all([import('../render/output.js'), import('../render/error.js')]);
     const out = createOutput({ json: wantsJson, quiet: false, verbose: argv.includes('--verbose') || argv.includes('-v'), color: undefined });
     if (err instanceof CommanderError) {

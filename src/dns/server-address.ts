@@ -2,7 +2,7 @@
  * `ip[:port]` server specs. Kept apart from the wire client so that parsing --resolver and
  * --authoritative at start-up does not load the DNS codec (measured: it is most of `--help`'s cost).
  */
-import { isIP, isIPv4 } from 'node:net';
+import { isIP, isIPv4 } from '../util/ip.js';
 
 export interface ServerAddress { host: string; port: number; family: 4 | 6 }
 

@@ -25,6 +25,31 @@ describe('help', () => {
     expect(r.stdout).toMatch(/Examples:\n {2}(mailsetup|source|MAILSETUP)/);
   });
 
+  it('help and --version to a pipe or a file: one write, no stream (Node\'s stream and net modules stay unloaded)', () => {
+    const preload = join(dir, 'net-loaded.cjs');
+    // fs.writeSync: process.stderr would itself load the stream modules.
+    writeFileSync(preload, "process.on('exit', () => require('node:fs').writeSync(2, 'NET ' + process.moduleLoadList.includes('NativeModule net') + '\\n'));");
+    for (const args of [['--help'], ['--version'], ['validate', '--help']]) {
+      const r = spawnSync(process.execPath, ['-r', preload, BIN, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' } });
+      expect(r.status).toBe(0);
+      expect(r.stdout.length).toBeGreaterThan(4);
+      expect(r.stderr).toBe('NET false\n');
+    }
+    // The same help text through a file.
+    const out = join(dir, 'help.txt');
+    const viaFile = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" validate --help > "${out}"`], { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' } });
+    expect(viaFile.status).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe(spawnSync(process.execPath, [BIN, 'validate', '--help'], { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' } }).stdout);
+  });
+
+  it('help into a pipe the reader has closed: exit 0 and nothing on stderr (no EPIPE trace)', () => {
+    for (const args of ['--help', '--version', 'validate --help']) {
+      // `true` exits at once, long before the CLI writes: the write meets a closed pipe (EPIPE).
+      const r = spawnSync('sh', ['-c', `{ "${process.execPath}" "${BIN}" ${args}; echo "exit $?" >&2; } | true`], { encoding: 'utf8', env: { PATH: process.env.PATH, NO_COLOR: '1' } });
+      expect(r.stderr).toBe('exit 0\n');
+    }
+  });
+
   it('"help <command>" is success (exit 0); no command at all is bad usage (64)', async () => {
     const help = await runCli(['help', 'validate']);
     expect(help.code).toBe(0);
