@@ -45,9 +45,10 @@ function keepCompiledCode() {
   };
   let usable = ours();
   // Entries are named after the file and its size and modification time (a rebuild changes them;
-  // V8 also rejects data made for other source or flags), and after the dist/ folder, so two
-  // installs do not evict each other.
-  const install = [...dist].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261).toString(36);
+  // V8 also rejects data made for other source or flags), and after the dist/ folder and Node's
+  // options, so two installs, or runs with and without a V8 flag, do not evict each other.
+  const install = [...`${dist}\0${process.execArgv.join(' ')}\0${process.env.NODE_OPTIONS ?? ''}`]
+    .reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 16777619) >>> 0, 2166136261).toString(36);
   const compiled = [];
   const compile = Module.prototype._compile;
   Module.prototype._compile = function compileWithCache(content, filename) {

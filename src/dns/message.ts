@@ -49,8 +49,23 @@ function labelText(bytes: Uint8Array): string {
   return s;
 }
 
+/** ASCII without a backslash: every character is one byte and every dot separates labels. */
+const UNESCAPED_ASCII = /^[\x00-\x5b\x5d-\x7f]*$/;
+/** …and printable, so presentation form needs no escape either (labelText would leave it as is). */
+const PLAIN_NAME = /^[\x21-\x5b\x5d-\x7e]*$/;
+
 /** Split a presentation-form name into label byte strings, honouring `\.`, `\\` and `\DDD`. */
 export function nameLabels(name: string): Buffer[] {
+  const n = name.endsWith('.') && !name.endsWith('\\.') ? name.slice(0, -1) : name;
+  if (n === '' || n === '.') return [];
+  // Nearly every name: no escape and plain ASCII, so each label is its characters' bytes. (The loop
+  // below allocates per character; a validate run splits a few hundred names.)
+  if (UNESCAPED_ASCII.test(n)) return n.split('.').map((label) => Buffer.from(label, 'latin1'));
+  return escapedNameLabels(name);
+}
+
+/** nameLabels for a name that may hold escapes or non-ASCII text (exported for the equivalence test). */
+export function escapedNameLabels(name: string): Buffer[] {
   const n = name.endsWith('.') && !name.endsWith('\\.') ? name.slice(0, -1) : name;
   if (n === '' || n === '.') return [];
   const labels: Buffer[] = [];
@@ -74,7 +89,17 @@ export function nameLabels(name: string): Buffer[] {
 
 /** The canonical presentation form of a name: lower case, no trailing dot, escapes normalised. */
 export function canonicalName(name: string): string {
-  return nameLabels(name).map(labelText).join('.');
+  if (PLAIN_NAME.test(name)) {
+    // What the label-by-label form gives for printable ASCII without escapes, without the bytes.
+    const n = name.endsWith('.') ? name.slice(0, -1) : name;
+    return n === '.' ? '' : n.toLowerCase();
+  }
+  return escapedCanonicalName(name);
+}
+
+/** canonicalName through the labels' bytes, for any name (exported for the equivalence test). */
+export function escapedCanonicalName(name: string): string {
+  return escapedNameLabels(name).map(labelText).join('.');
 }
 
 /**

@@ -15,7 +15,9 @@
  * `write-file-atomic`, whose temp-file naming reads CommonJS `__filename` at write time: undefined
  * in the CLI's ESM bundle, so every write would throw there.
  */
-import { mkdir, open, readFile, realpath, rename, stat, unlink } from 'node:fs/promises';
+// fs.promises, read when a file operation runs: node:fs/promises loads a dozen modules (readline,
+// watchers …), and `validate`, which never reads the state file, loads this module at start.
+import { promises as fsp } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { MailsetupError, SECRET_ENV } from '../errors.js';
 import { parseDuration } from '../util/duration.js';
@@ -88,7 +90,7 @@ export class StateStore {
     const dir = dirname(this.path);
     const inGit = isInsideGitWorkTree(dir);
     // Outside a repository the file is private to the user (XDG config dir), so its directory is too.
-    await mkdir(dir, { recursive: true, ...(inGit ? {} : { mode: 0o700 }) }).catch((e: unknown) => {
+    await fsp.mkdir(dir, { recursive: true, ...(inGit ? {} : { mode: 0o700 }) }).catch((e: unknown) => {
       throw this.ioError('its directory cannot be created', e);
     });
     const held = await this.lock();
@@ -118,7 +120,7 @@ export class StateStore {
 
   private async readText(): Promise<string | null> {
     try {
-      return await readFile(this.path, 'utf8');
+      return await fsp.readFile(this.path, 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw this.ioError('it cannot be read', e);
@@ -284,7 +286,7 @@ function jsonErrorWhere(text: string, message: string): string {
 
 async function fsyncDir(dir: string): Promise<void> {
   try {
-    const handle = await open(dir, 'r');
+    const handle = await fsp.open(dir, 'r');
     try {
       await handle.sync();
     } finally {
@@ -304,12 +306,12 @@ let tempCounter = 0;
  * mode (and, for root, its owner); a new one gets `newFileMode` whatever the umask.
  */
 async function writeFileAtomic(path: string, text: string, newFileMode = 0o600): Promise<void> {
-  const target = await realpath(path).catch(() => path);
-  const existing = await stat(target).catch(() => null);
+  const target = await fsp.realpath(path).catch(() => path);
+  const existing = await fsp.stat(target).catch(() => null);
   const mode = existing ? existing.mode & 0o7777 : newFileMode;
   // Unique per process and call; 'wx' makes a clash fail instead of sharing a file.
   const temp = join(dirname(target), `.${basename(target)}.${process.pid}.${Date.now().toString(36)}.${++tempCounter}.tmp`);
-  const handle = await open(temp, 'wx', mode);
+  const handle = await fsp.open(temp, 'wx', mode);
   try {
     try {
       await handle.chmod(mode);
@@ -319,9 +321,9 @@ async function writeFileAtomic(path: string, text: string, newFileMode = 0o600):
     } finally {
       await handle.close();
     }
-    await rename(temp, target);
+    await fsp.rename(temp, target);
   } catch (e) {
-    await unlink(temp).catch(() => {});
+    await fsp.unlink(temp).catch(() => {});
     throw e;
   }
   await fsyncDir(dirname(target));

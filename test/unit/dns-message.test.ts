@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import * as packet from 'dns-packet';
-import { canonicalName, decodeMessage, encodeQuery, MalformedMessage, nameLabels } from '../../src/dns/message.js';
+import { canonicalName, decodeMessage, encodeQuery, escapedCanonicalName, escapedNameLabels, MalformedMessage, nameLabels } from '../../src/dns/message.js';
 
 function reply(answers: packet.Answer[], extra: Partial<packet.Packet> = {}): Buffer {
   return packet.encode({
@@ -89,6 +89,18 @@ describe('names, label by label', () => {
     const q = Buffer.from(packet.encode({ type: 'response', id: 1, flags: 0, questions: [{ type: 'TXT', class: 'IN', name: 'AxB.test' }] }));
     q[12 + 2] = 0x1b;
     expect(decodeMessage(q).question!.name).toBe('a\\027b.test');
+  });
+
+  it('the fast paths for names without escapes agree with the byte-by-byte ones, whatever the name', () => {
+    // Names from the characters that matter: plain letters (both cases), digits, dots (empty labels,
+    // trailing dots), backslash escapes, space and control characters, non-ASCII text.
+    const piece = fc.constantFrom('a', 'Z', '0', '-', '_', '*', '.', '..', '\\', '\\.', '\\065', ' ', '\x1b', '\x7f', 'é', '例');
+    const names = fc.array(piece, { maxLength: 12 }).map((p) => p.join(''));
+    fc.assert(fc.property(names, (name) => {
+      expect(nameLabels(name)).toEqual(escapedNameLabels(name));
+      expect(canonicalName(name)).toBe(escapedCanonicalName(name));
+    }), { numRuns: 3000 });
+    for (const name of ['', '.', '..', 'a.', 'a..', '.a', 'MAIL.Acme.Test.', 'x_y.-z.*']) expect(canonicalName(name)).toBe(escapedCanonicalName(name));
   });
 
   it('canonicalName and nameLabels round-trip through encodeQuery', () => {
