@@ -3,24 +3,25 @@ import { CommanderError } from 'commander';
 import { createProgram, type Handler, type Handlers } from '../../src/cli/main.js';
 
 /** A program whose handlers only record what they were given (a Spy per STYLE.md §11). */
-function spyProgram() {
+function spyProgram(argv?: string[]) {
   const calls: Array<{ args: string[]; options: Record<string, unknown>; globals: Record<string, unknown> }> = [];
   const spy: Handler = async (args, options, globals) => { calls.push({ args, options, globals: globals as Record<string, unknown> }); return 0; };
   const handlers: Handlers = { validate: async () => spy, add: async () => spy, records: async () => spy, list: async () => spy, remove: async () => spy, verify: async () => spy, watch: async () => spy, autoconfig: async () => spy, demo: async () => spy, init: async () => spy, completion: async () => spy, health: async () => spy, warmup: async () => spy, reports: async () => spy };
-  const program = createProgram(handlers);
+  // As main() builds it: only the commands the command line names get their options.
+  const program = createProgram(handlers, undefined, argv ? new Set(argv) : undefined);
   program.configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} });
   program.commands.forEach((c) => c.configureOutput({ writeErr: () => {}, writeOut: () => {}, outputError: () => {} }));
   return { program, calls };
 }
 
 async function parse(argv: string[]) {
-  const { program, calls } = spyProgram();
+  const { program, calls } = spyProgram(argv);
   await program.parseAsync(['node', 'mailsetup', ...argv]);
   return calls[0]!;
 }
 
 async function parseError(argv: string[]): Promise<CommanderError> {
-  const { program } = spyProgram();
+  const { program } = spyProgram(argv);
   try {
     await program.parseAsync(['node', 'mailsetup', ...argv]);
   } catch (e) {
@@ -29,6 +30,21 @@ async function parseError(argv: string[]): Promise<CommanderError> {
   }
   throw new Error(`accepted: ${argv.join(' ')}`);
 }
+
+describe('commands the command line does not name are declared without their options', () => {
+  it('the root help and every command\'s help read exactly as with every option declared', () => {
+    const full = spyProgram().program;
+    expect(spyProgram([]).program.helpInformation()).toBe(full.helpInformation());
+    for (const c of full.commands) {
+      const lazy = spyProgram([c.name()]).program;
+      expect(lazy.helpInformation()).toBe(full.helpInformation());
+      expect(lazy.commands.find((l) => l.name() === c.name())!.helpInformation()).toBe(c.helpInformation());
+    }
+    // …and the others really are bare: the saving is real.
+    const bare = spyProgram(['validate']).program.commands.find((c) => c.name() === 'add')!;
+    expect(bare.options.length).toBe(1);
+  });
+});
 
 describe('argv → options', () => {
   it('validate takes a target, repeated selectors and --exit-code', async () => {
