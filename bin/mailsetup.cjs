@@ -2,7 +2,7 @@
 // Thin launcher: everything lives in the bundled dist/ (built by `npm install` via `prepare`).
 //
 // It keeps the code V8 compiled for dist/ between runs: compiling the code a run loads is most of
-// what start-up costs beyond Node itself (`mailsetup validate` ~30 ms faster on a warm cache, see
+// what start-up costs beyond Node itself (`mailsetup validate` ~25 ms faster on a warm cache, see
 // `npm run bench`). Node 22.1+ does that itself (module.enableCompileCache); on older Node the
 // launcher does the same for dist/'s CommonJS files with vm.Script's cachedData. The cache is an
 // optimisation only: any failure to read or write it is ignored, and NODE_DISABLE_COMPILE_CACHE=1
