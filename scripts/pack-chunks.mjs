@@ -9,7 +9,9 @@
 // packed here and the same chunk loaded from its file elsewhere (the library, another command) are one
 // module, never two copies. The chunk files stay in dist/ for those other loaders.
 //
-// The packed file's source map is an index map whose sections are the chunks' own maps.
+// The packed file's source map is the chunks' own maps laid end to end (one flat map: Node 20 cannot
+// read an index map with sections).
+import { decode, encode } from '@jridgewell/sourcemap-codec';
 
 const LOADER = `function __msPacked(realRequire, parent, dir, bodies) {
   const Module = parent.constructor;
@@ -64,5 +66,25 @@ export function packChunk(name, files, inline) {
   line += 1 + lines(LOADER) + 1;
   sections.push({ offset: { line, column: 0 }, map: own.map });
   parts.push(withoutMapComment(own.text), `//# sourceMappingURL=${name}.map\n`);
-  return { text: parts.join(''), map: { version: 3, file: name, sections } };
+  return { text: parts.join(''), map: flatten(name, sections) };
+}
+
+/** One source map from maps that each start at a line of the file (their `offset`). */
+function flatten(file, sections) {
+  const sources = [];
+  const sourcesContent = [];
+  const names = [];
+  const lines = [];
+  for (const { offset, map } of sections) {
+    const source = sources.length;
+    const name = names.length;
+    sources.push(...map.sources);
+    sourcesContent.push(...(map.sourcesContent ?? map.sources.map(() => null)));
+    names.push(...(map.names ?? []));
+    decode(map.mappings).forEach((segments, i) => {
+      lines[offset.line + i] = segments.map((s) => (s.length === 1 ? s : s.length === 4 ? [s[0], s[1] + source, s[2], s[3]] : [s[0], s[1] + source, s[2], s[3], s[4] + name]));
+    });
+  }
+  for (let i = 0; i < lines.length; i++) lines[i] ??= [];
+  return { version: 3, file, sources, sourcesContent, names, mappings: encode(lines) };
 }
