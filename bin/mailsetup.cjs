@@ -53,17 +53,18 @@ function keepCompiledCode() {
   const compile = Module.prototype._compile;
   Module.prototype._compile = function compileWithCache(content, filename) {
     if (path.dirname(filename) !== dist) return compile.call(this, content, filename);
+    const prefix = `${install}-${path.basename(filename)}-`;
     let entry = null;
     let cachedData;
     try {
       const st = fs.statSync(filename);
-      entry = `${install}-${path.basename(filename)}-${st.size}-${Math.trunc(st.mtimeMs)}`;
+      entry = `${prefix}${st.size}-${Math.trunc(st.mtimeMs)}`;
       if (usable) cachedData = fs.readFileSync(path.join(dir, entry));
     } catch {
       // no entry yet
     }
     const script = new vm.Script(Module.wrap(content), { filename, cachedData });
-    if (entry && (!cachedData || script.cachedDataRejected)) compiled.push([entry, script]);
+    if (entry && (!cachedData || script.cachedDataRejected)) compiled.push([prefix, entry, script]);
     const mod = this;
     const require = (id) => mod.require(id);
     require.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
@@ -84,13 +85,12 @@ function keepCompiledCode() {
       }
       if (!usable) return;
       const stale = fs.readdirSync(dir);
-      for (const [entry, script] of compiled) {
+      for (const [prefix, entry, script] of compiled) {
         const file = path.join(dir, entry);
         const temp = `${file}.${process.pid}.tmp`;
         fs.writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
         fs.renameSync(temp, file);
         // Older builds' entries for the same file of the same install.
-        const prefix = entry.slice(0, entry.lastIndexOf('-', entry.lastIndexOf('-') - 1) + 1);
         for (const old of stale) if (old.startsWith(prefix) && old !== entry && !old.endsWith('.tmp')) fs.rmSync(path.join(dir, old), { force: true });
       }
     } catch {

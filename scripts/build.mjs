@@ -44,8 +44,11 @@ const lazyChildProcessForCommander = {
  * `import()` → a promise of `require`, sibling chunks `.js` → `.cjs`), its source map chained to the
  * first one. Strict mode is kept, as the ES modules had it.
  */
+/** The CommonJS file an ESM chunk becomes. */
+const cjsName = (path) => basename(path).replace(/\.js$/, '.cjs');
+
 async function toCommonJs(chunk, map) {
-  const name = basename(chunk.path).replace(/\.js$/, '.cjs');
+  const name = cjsName(chunk.path);
   const inlineMap = `//# sourceMappingURL=data:application/json;base64,${Buffer.from(map.text).toString('base64')}`;
   const converted = await build({
     stdin: { contents: `${chunk.text.replace(/\/\/# sourceMappingURL=\S+\s*$/, '')}\n${inlineMap}\n`, sourcefile: basename(chunk.path), resolveDir: outdir, loader: 'js' },
@@ -107,7 +110,6 @@ const outputs = (await Promise.all(result.outputFiles.filter((f) => f.path.endsW
 // scripts/pack-chunks.mjs): `mailsetup --help` then reads one file of dist/, `validate` two.
 {
   const esm = result.metafile.outputs;
-  const cjsName = (path) => basename(path).replace(/\.js$/, '.cjs');
   const staticClosure = (root) => {
     const seen = new Set();
     const stack = [root];
@@ -148,10 +150,7 @@ outputs.push({
 
 // Unchanged files are not rewritten: the launcher's compile cache is keyed on each file's size and
 // modification time, so a rebuild that changes nothing keeps every cached entry valid.
-for (const f of outputs) {
-  const text = f.text ?? Buffer.from(f.contents).toString('utf8');
-  if (!existsSync(f.path) || readFileSync(f.path, 'utf8') !== text) writeFileSync(f.path, text);
-}
+for (const f of outputs) if (!existsSync(f.path) || readFileSync(f.path, 'utf8') !== f.text) writeFileSync(f.path, f.text);
 const written = new Set(outputs.map((f) => resolve(f.path)));
 for (const name of readdirSync(outdir)) {
   const file = join(outdir, name);

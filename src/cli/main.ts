@@ -171,7 +171,6 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     .option('--ip <address>', 'also run SPF check_host() for this client address and show the trace', ipArg)
     .option('--helo <name>', 'with --ip: the HELO/EHLO name, taken as given (default: the domain)')
     .action(async (targets: string[], options: Record<string, unknown>, cmd: Command) => {
-      guardStdio();
       const handler = await handlers.validate();
       result.exitCode = await handler(targets, options, cmd.optsWithGlobals() as GlobalOptions);
     });
@@ -181,7 +180,6 @@ export function createProgram(handlers: Handlers = defaultHandlers, result: { ex
     const options = params[params.length - 2] as Record<string, unknown>;
     // Variadic arguments arrive as one array; optional ones as undefined.
     const args = params.slice(0, -2).flat().filter((p): p is string => typeof p === 'string');
-    guardStdio();
     const handler = await handlers[name]();
     const globals = cmd.optsWithGlobals() as GlobalOptions & Record<string, unknown>;
     // watch has its own --timeout (the deadline), but commander hands a --timeout written after the
@@ -330,30 +328,31 @@ export async function main(argv: string[] = process.argv): Promise<number> {
   };
   program.configureOutput(output);
   program.commands.forEach((c) => c.configureOutput(output));
+  // A command writes through process.stdout and process.stderr: they get their EPIPE handling first.
+  program.hook('preAction', guardStdio);
   const uninstall = abortOnInterrupt();
   try {
     await program.parseAsync(argv);
     return result.exitCode;
   } catch (err) {
-    if (err instanceof Interrupted) {
-      guardStdio();
-      sayAborted();
-      return INTERRUPTED_EXIT;
-    }
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return EXIT.OK;
       if (err.code === 'commander.help' && err.exitCode === 0) return EXIT.OK; // `mailsetup help <command>`
-      if (err.code === 'commander.help') {
-        // No command given: usage to stderr, and the bad-usage status.
-        guardStdio();
-        process.stderr.write(captured.join(''));
-        return EXIT.USAGE;
-      }
-      if (err.code === 'commander.executeSubCommandAsync' || err.exitCode === 0) return EXIT.OK;
+      if (err.code === 'commander.executeSubCommandAsync' || (err.code !== 'commander.help' && err.exitCode === 0)) return EXIT.OK;
+    }
+    // Everything from here writes through the streams.
+    guardStdio();
+    if (err instanceof Interrupted) {
+      sayAborted();
+      return INTERRUPTED_EXIT;
+    }
+    if (err instanceof CommanderError && err.code === 'commander.help') {
+      // No command given: usage to stderr, and the bad-usage status.
+      process.stderr.write(captured.join(''));
+      return EXIT.USAGE;
     }
     // The error renderer is loaded only for an error: --help and --version do without it, and every
     // command has already loaded it with its own output.
-    guardStdio();
     const [{ createOutput }, { renderError }] = await Promise.all([import('../render/output.js'), import('../render/error.js')]);
     const out = createOutput({ json: wantsJson, quiet: false, verbose: argv.includes('--verbose') || argv.includes('-v'), color: undefined });
     if (err instanceof CommanderError) {

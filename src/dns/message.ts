@@ -54,9 +54,14 @@ const UNESCAPED_ASCII = /^[\x00-\x5b\x5d-\x7f]*$/;
 /** …and printable, so presentation form needs no escape either (labelText would leave it as is). */
 const PLAIN_NAME = /^[\x21-\x5b\x5d-\x7e]*$/;
 
+/** A name without its root dot (an escaped `\.` at the end is part of the last label). */
+function withoutRootDot(name: string): string {
+  return name.endsWith('.') && !name.endsWith('\\.') ? name.slice(0, -1) : name;
+}
+
 /** Split a presentation-form name into label byte strings, honouring `\.`, `\\` and `\DDD`. */
 export function nameLabels(name: string): Buffer[] {
-  const n = name.endsWith('.') && !name.endsWith('\\.') ? name.slice(0, -1) : name;
+  const n = withoutRootDot(name);
   if (n === '' || n === '.') return [];
   // Nearly every name: no escape and plain ASCII, so each label is its characters' bytes. (The loop
   // below allocates per character; a validate run splits a few hundred names.)
@@ -66,7 +71,7 @@ export function nameLabels(name: string): Buffer[] {
 
 /** nameLabels for a name that may hold escapes or non-ASCII text (exported for the equivalence test). */
 export function escapedNameLabels(name: string): Buffer[] {
-  const n = name.endsWith('.') && !name.endsWith('\\.') ? name.slice(0, -1) : name;
+  const n = withoutRootDot(name);
   if (n === '' || n === '.') return [];
   const labels: Buffer[] = [];
   let cur: number[] = [];
@@ -91,7 +96,7 @@ export function escapedNameLabels(name: string): Buffer[] {
 export function canonicalName(name: string): string {
   if (PLAIN_NAME.test(name)) {
     // What the label-by-label form gives for printable ASCII without escapes, without the bytes.
-    const n = name.endsWith('.') ? name.slice(0, -1) : name;
+    const n = withoutRootDot(name);
     return n === '.' ? '' : n.toLowerCase();
   }
   return escapedCanonicalName(name);

@@ -59,11 +59,6 @@ function isOurReply(msg: Buffer, id: number, name: string, type: RRType): boolea
 type Attempt = Message | 'timeout';
 
 /**
- * One UDP exchange on a socket connected to the server: the kernel then delivers only datagrams
- * from the address and port we asked (RFC 5452 §9.1), and `rinfo` is checked again in case the
- * platform does not filter. A reply that is ours but does not decode exactly rejects the attempt.
- */
-/**
  * The socket's "name lookup": servers are IP literals (parseServer), so there is nothing to resolve.
  * dgram's default, dns.lookup, would load node:dns and defer each bind and connect through it for
  * nothing. Asynchronous like dns.lookup.
@@ -72,6 +67,11 @@ const literalAddress = ((address: string, _family: unknown, callback: (err: null
   process.nextTick(callback, null, address, address.includes(':') ? 6 : 4);
 }) as unknown as dgram.SocketOptions['lookup'];
 
+/**
+ * One UDP exchange on a socket connected to the server: the kernel then delivers only datagrams
+ * from the address and port we asked (RFC 5452 §9.1), and `rinfo` is checked again in case the
+ * platform does not filter. A reply that is ours but does not decode exactly rejects the attempt.
+ */
 function udpAsk(server: ServerAddress, query: Buffer, id: number, name: string, type: RRType, timeoutMs: number): Promise<Attempt> {
   return new Promise((resolve, reject) => {
     const socket = dgram.createSocket({ type: server.family === 6 ? 'udp6' : 'udp4', lookup: literalAddress });
